@@ -1,0 +1,225 @@
+//! The command line: parses flags and calls the library. No logic of its
+//! own beyond choosing what to print and the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic;
+use crate::manifest::{self, LoadError, model::App};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Deploy serverless Rust apps to AWS Lambda from one manifest",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The manifest [default: ferry.yaml, searched upward from the current folder]
+    #[arg(short = 'f', long = "manifest", global = true, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+
+    /// The stage to work on
+    #[arg(
+        short = 's',
+        long,
+        global = true,
+        default_value = "dev",
+        value_name = "NAME"
+    )]
+    pub stage: String,
+
+    /// AWS profile, as the AWS CLI
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// AWS region, as the AWS CLI
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this endpoint (S3 then uses path-style)
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+
+    /// Print less
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+
+    /// Print more
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check the manifest for the stage and print every error
+    Validate,
+    /// Print the JSON Schema of ferry.yaml
+    Schema,
+    /// Print shell completions
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Why a command failed. Either way the exit code is 1.
+enum Failure {
+    /// Print this message.
+    Message(String),
+    /// Already printed.
+    Reported,
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Message(s)
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+/// The entry point of the `ferry` binary.
+pub fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Reported) => ExitCode::from(1),
+        Err(Failure::Message(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Outcome {
+    match &cli.command {
+        Command::Validate => validate(cli),
+        Command::Schema => {
+            println!("{}", crate::schema::json());
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "ferry", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// The manifest's path: `-f`, else `ferry.yaml` here or above.
+fn manifest_path(cli: &Cli) -> Result<PathBuf, Failure> {
+    if let Some(p) = &cli.manifest {
+        return Ok(p.clone());
+    }
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+    let found = manifest::find(&cwd).ok_or_else(|| {
+        format!(
+            "no {} in {} or any folder above it (use -f PATH, or `ferry init` to start an app)",
+            manifest::FILE_NAME,
+            cwd.display()
+        )
+    })?;
+    // Show paths relative to the current folder when they are below it.
+    Ok(found.strip_prefix(&cwd).map(PathBuf::from).unwrap_or(found))
+}
+
+/// Loads the model, printing diagnostics on failure.
+fn load(cli: &Cli) -> Result<App, Failure> {
+    let path = manifest_path(cli)?;
+    match manifest::load(&path, &cli.stage) {
+        Ok(app) => Ok(app),
+        Err(LoadError::Plain(m)) => Err(Failure::Message(m)),
+        Err(LoadError::Invalid {
+            diagnostics,
+            sources,
+        }) => {
+            match cli.output {
+                Output::Json => println!("{}", diagnostic::to_json(&diagnostics)),
+                Output::Human => {
+                    let color =
+                        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                    let mut err = std::io::stderr().lock();
+                    let _ =
+                        err.write_all(diagnostic::render(&diagnostics, &sources, color).as_bytes());
+                    let n = diagnostics.len();
+                    let _ = writeln!(
+                        err,
+                        "error: {} has {n} problem{} (stage `{}`)",
+                        path.display(),
+                        if n == 1 { "" } else { "s" },
+                        cli.stage
+                    );
+                }
+            }
+            Err(Failure::Reported)
+        }
+    }
+}
+
+fn validate(cli: &Cli) -> Outcome {
+    let app = load(cli)?;
+    match cli.output {
+        Output::Json => println!("[]"),
+        Output::Human => {
+            if cli.quiet == 0 {
+                println!(
+                    "{} is valid for stage `{}`: {} function{}, {} state machine{}, stack `{}`",
+                    app.manifest.display(),
+                    app.stage,
+                    app.functions.len(),
+                    if app.functions.len() == 1 { "" } else { "s" },
+                    app.state_machines.len(),
+                    if app.state_machines.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                    app.stack_name()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A panic is a bug in ferry: say so in one line, without a backtrace.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error in ferry: {msg}{at}. Please report it.");
+    }));
+}

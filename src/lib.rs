@@ -1,0 +1,9 @@
+//! ferry: deploy serverless Rust apps to AWS Lambda from one manifest.
+//!
+//! See `ARCHITECTURE.md` for how the modules fit together.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod iam;
+pub mod manifest;
+pub mod schema;

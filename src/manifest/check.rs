@@ -1,0 +1,146 @@
+//! Checks made once every section is decoded: references resolve, routes
+//! are unique, and rules that span several entries hold.
+
+use std::collections::BTreeMap;
+
+use super::decode::{Cx, did_you_mean};
+use super::interp::{Attr, Ref, Section};
+use super::model::*;
+use super::sections::Declared;
+
+pub fn check(cx: &mut Cx, app: &App, declared: &Declared) {
+    check_refs(cx, app, declared);
+    check_routes(cx, app);
+    check_function_urls(cx, app);
+    check_bucket_overlaps(cx, app);
+}
+
+fn check_refs(cx: &mut Cx, app: &App, declared: &Declared) {
+    let refs = std::mem::take(&mut cx.refs);
+    for site in &refs {
+        let (section, name) = match &site.target {
+            Ref::App | Ref::Stage | Ref::Aws(_) => continue,
+            Ref::HttpUrl => {
+                if !app.has_http_api() {
+                    cx.report(
+                        &site.loc,
+                        "`${http.url}` needs an HTTP API, and no function has an `http` trigger",
+                        None,
+                    );
+                }
+                continue;
+            }
+            Ref::Param(name) => (Section::Parameters, name),
+            Ref::Attr(section, name, _) | Ref::Named(section, name) => (*section, name),
+        };
+        if !declared.has(section, name) {
+            let known = declared.list(section);
+            let hint = did_you_mean(name, known.iter().map(String::as_str)).or_else(|| {
+                Some(if known.is_empty() {
+                    format!("declare it under `{}:`", section.key())
+                } else {
+                    format!("declared {}: {}", section.key(), known.join(", "))
+                })
+            });
+            cx.report(
+                &site.loc,
+                format!("unknown {} `{name}`", section.noun()),
+                hint,
+            );
+            continue;
+        }
+        if let Ref::Attr(Section::Tables, name, Attr::StreamArn) = &site.target {
+            if app.tables.get(name).is_some_and(|t| t.stream.is_none()) {
+                cx.report(
+                    &site.loc,
+                    format!("table `{name}` has no stream, so no `stream_arn`"),
+                    Some(format!("set `stream:` on `tables.{name}`")),
+                );
+            }
+        }
+    }
+    cx.refs = refs;
+}
+
+fn check_routes(cx: &mut Cx, app: &App) {
+    // In the order they are written, so that the later one is reported.
+    let mut routes: Vec<(String, &str, &Loc)> = Vec::new();
+    for (fname, f) in &app.functions {
+        for t in &f.triggers {
+            if let TriggerKind::Http(route) = &t.kind {
+                routes.push((route.key(), fname, &t.loc));
+            }
+        }
+    }
+    routes.sort_by_key(|(_, _, loc)| (loc.pos.line, loc.pos.column));
+    let mut seen: BTreeMap<&str, (&str, &Loc)> = BTreeMap::new();
+    for (key, fname, loc) in &routes {
+        match seen.get(key.as_str()) {
+            Some((owner, first)) => {
+                let msg = format!(
+                    "route `{key}` is declared twice (first by function `{owner}` at line {})",
+                    first.pos.line
+                );
+                let at = Loc {
+                    path: format!("{}.http", loc.path),
+                    ..(*loc).clone()
+                };
+                cx.report(&at, msg, None);
+            }
+            None => {
+                seen.insert(key, (fname, loc));
+            }
+        }
+    }
+}
+
+fn check_function_urls(cx: &mut Cx, app: &App) {
+    for f in app.functions.values() {
+        let urls: Vec<&Trigger> = f
+            .triggers
+            .iter()
+            .filter(|t| matches!(t.kind, TriggerKind::Url(_)))
+            .collect();
+        for extra in urls.iter().skip(1) {
+            cx.report(&extra.loc, "a function has at most one function URL", None);
+        }
+    }
+}
+
+/// S3 refuses two notifications on one bucket whose events, prefixes and
+/// suffixes overlap.
+fn check_bucket_overlaps(cx: &mut Cx, app: &App) {
+    let mut all: Vec<(&BucketTrigger, &Loc)> = Vec::new();
+    for f in app.functions.values() {
+        for t in &f.triggers {
+            if let TriggerKind::Bucket(b) = &t.kind {
+                all.push((b, &t.loc));
+            }
+        }
+    }
+    for (i, (b, loc)) in all.iter().enumerate() {
+        let overlap = all[..i].iter().find(|(a, _)| {
+            a.bucket == b.bucket
+                && a.events.iter().any(|e| b.events.contains(e))
+                && affix_overlap(&a.prefix, &b.prefix, |x, y| x.starts_with(y))
+                && affix_overlap(&a.suffix, &b.suffix, |x, y| x.ends_with(y))
+        });
+        if let Some((_, first)) = overlap {
+            cx.report(
+                loc,
+                format!(
+                    "this notification on bucket `{}` overlaps the one at line {}: S3 refuses overlapping prefixes and suffixes for the same event",
+                    b.bucket, first.pos.line
+                ),
+                Some("give each trigger a distinct `prefix` or `suffix`".into()),
+            );
+        }
+    }
+}
+
+fn affix_overlap(a: &Option<String>, b: &Option<String>, contains: fn(&str, &str) -> bool) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => contains(a, b) || contains(b, a),
+        _ => true,
+    }
+}

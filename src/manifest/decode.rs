@@ -1,0 +1,612 @@
+//! The decoding context: walks the spanned YAML tree, keeps the key path,
+//! and collects every diagnostic instead of stopping at the first.
+//!
+//! Section decoders (in `sections.rs`) are written against this small API:
+//! `cx.map(node)` opens a mapping, `Fields::get` takes a key, `Fields::finish`
+//! reports the keys nobody asked for (with a "did you mean" hint), and the
+//! scalar readers (`string`, `int_in`, `duration_in`, `one_of`, ...) check
+//! types and ranges at the value's own location.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::interp::{self, Interp, Ref};
+use super::model::{Duration, Loc, Tree};
+use super::yaml::{Key, Node, Pos, Value};
+use crate::diagnostic::Diagnostic;
+
+/// One step of a key path.
+#[derive(Clone, Debug)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for Seg {
+    fn from(s: &str) -> Seg {
+        Seg::Key(s.to_string())
+    }
+}
+impl From<&String> for Seg {
+    fn from(s: &String) -> Seg {
+        Seg::Key(s.clone())
+    }
+}
+impl From<usize> for Seg {
+    fn from(i: usize) -> Seg {
+        Seg::Index(i)
+    }
+}
+
+/// A reference to a named entry, recorded while decoding and checked once
+/// every section is known.
+#[derive(Clone, Debug)]
+pub struct RefSite {
+    pub target: Ref,
+    pub loc: Loc,
+}
+
+pub struct Cx<'a> {
+    pub src: &'a str,
+    pub file: PathBuf,
+    path: Vec<Seg>,
+    pub diags: Vec<Diagnostic>,
+    pub refs: Vec<RefSite>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(src: &'a str, file: PathBuf) -> Self {
+        Cx {
+            src,
+            file,
+            path: Vec::new(),
+            diags: Vec::new(),
+            refs: Vec::new(),
+        }
+    }
+
+    /// The current key path, e.g. `functions.a.triggers[0].queue`.
+    pub fn path(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            match seg {
+                Seg::Key(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Seg::Index(i) => {
+                    let _ = write!(s, "[{i}]");
+                }
+            }
+        }
+        s
+    }
+
+    /// Runs `f` one step deeper in the key path.
+    pub fn at<T>(&mut self, seg: impl Into<Seg>, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.path.push(seg.into());
+        let out = f(self);
+        self.path.pop();
+        out
+    }
+
+    /// A place to remember for checks made after decoding.
+    pub fn loc(&self, pos: Pos) -> Loc {
+        Loc {
+            file: self.file.clone(),
+            path: self.path(),
+            pos,
+        }
+    }
+
+    pub fn error(&mut self, pos: Pos, message: impl Into<String>) {
+        let loc = self.loc(pos);
+        self.report(&loc, message, None);
+    }
+
+    pub fn error_hint(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+        let loc = self.loc(pos);
+        self.report(&loc, message, hint);
+    }
+
+    pub fn report(&mut self, loc: &Loc, message: impl Into<String>, hint: Option<String>) {
+        self.diags.push(Diagnostic {
+            file: loc.file.clone(),
+            path: loc.path.clone(),
+            pos: loc.pos,
+            message: message.into(),
+            hint,
+        });
+    }
+
+    fn expected(&mut self, node: &Node, what: &str) {
+        self.error(
+            node.pos,
+            format!("expected {what}, found {}", node.value.kind()),
+        );
+    }
+
+    /// Opens a mapping. Null (an empty value) is an empty mapping.
+    pub fn map<'n>(&mut self, node: &'n Node) -> Option<Fields<'n>> {
+        match &node.value {
+            Value::Map(entries) => Some(Fields::new(node.pos, entries)),
+            Value::Null => Some(Fields::new(node.pos, &[])),
+            _ => {
+                self.expected(node, "a mapping");
+                None
+            }
+        }
+    }
+
+    /// The items of a list. A single value where a list is expected is not
+    /// accepted: the manifest says which keys take lists.
+    pub fn seq<'n>(&mut self, node: &'n Node) -> Option<&'n [Node]> {
+        match &node.value {
+            Value::Seq(items) => Some(items),
+            Value::Null => Some(&[]),
+            _ => {
+                self.expected(node, "a list");
+                None
+            }
+        }
+    }
+
+    /// Decodes each item of a list, one path step per index. Items with
+    /// errors are left out (their errors are reported), so that later checks
+    /// still see the good ones.
+    pub fn list<T>(
+        &mut self,
+        node: &Node,
+        mut item: impl FnMut(&mut Self, &Node) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let items = self.seq(node)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, n) in items.iter().enumerate() {
+            if let Some(v) = self.at(i, |cx| item(cx, n)) {
+                out.push(v);
+            }
+        }
+        Some(out)
+    }
+
+    /// A string. Plain scalars such as `8080` or `true` are taken as the
+    /// text the user wrote.
+    pub fn string(&mut self, node: &Node) -> Option<String> {
+        match node.scalar_text(self.src) {
+            Some(s) => Some(s.into_owned()),
+            None => {
+                self.expected(node, "a string");
+                None
+            }
+        }
+    }
+
+    /// A non-empty string.
+    pub fn nonempty(&mut self, node: &Node) -> Option<String> {
+        let s = self.string(node)?;
+        if s.trim().is_empty() {
+            self.error(node.pos, "must not be empty");
+            return None;
+        }
+        Some(s)
+    }
+
+    pub fn bool(&mut self, node: &Node) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.expected(node, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    pub fn int(&mut self, node: &Node) -> Option<i64> {
+        match &node.value {
+            Value::Int(i) => Some(*i),
+            Value::Str(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
+            _ => {
+                self.expected(node, "an integer");
+                None
+            }
+        }
+    }
+
+    /// An integer in `lo..=hi`.
+    pub fn int_in(&mut self, node: &Node, lo: i64, hi: i64) -> Option<i64> {
+        let v = self.int(node)?;
+        if v < lo || v > hi {
+            self.error(node.pos, format!("must be between {lo} and {hi}, got {v}"));
+            return None;
+        }
+        Some(v)
+    }
+
+    pub fn float_in(&mut self, node: &Node, lo: f64, hi: f64) -> Option<f64> {
+        let v = match &node.value {
+            Value::Int(i) => *i as f64,
+            Value::Float(f) => *f,
+            _ => {
+                self.expected(node, "a number");
+                return None;
+            }
+        };
+        if !(lo..=hi).contains(&v) {
+            self.error(node.pos, format!("must be between {lo} and {hi}, got {v}"));
+            return None;
+        }
+        Some(v)
+    }
+
+    /// A duration: whole seconds, or a string with unit `s`, `m`, `h`, `d`.
+    pub fn duration(&mut self, node: &Node) -> Option<Duration> {
+        let bad = |cx: &mut Self, shown: &str| {
+            cx.error(
+                node.pos,
+                format!("expected a duration such as `30s`, `15m`, `4h` or `2d`, got `{shown}`"),
+            );
+            None
+        };
+        match &node.value {
+            Value::Int(i) if *i >= 0 => Some(Duration(*i as u64)),
+            Value::Str(s) => match Duration::parse(s) {
+                Some(d) => Some(d),
+                None => bad(self, s),
+            },
+            _ => {
+                let shown = node.scalar_text(self.src).map(|s| s.into_owned());
+                match shown {
+                    Some(s) => bad(self, &s),
+                    None => {
+                        self.expected(node, "a duration such as `30s`");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// A duration in `lo..=hi` seconds.
+    pub fn duration_in(&mut self, node: &Node, lo: u64, hi: u64) -> Option<Duration> {
+        let d = self.duration(node)?;
+        if d.0 < lo || d.0 > hi {
+            self.error(
+                node.pos,
+                format!(
+                    "must be between {} and {}, got {}",
+                    Duration(lo),
+                    Duration(hi),
+                    d
+                ),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
+    /// One of a fixed set of words, with a hint for a near miss.
+    pub fn one_of<'w>(&mut self, node: &Node, words: &[&'w str]) -> Option<&'w str> {
+        let s = self.string(node)?;
+        if let Some(w) = words.iter().find(|w| **w == s) {
+            return Some(w);
+        }
+        let hint = did_you_mean(&s, words.iter().copied())
+            .unwrap_or_else(|| format!("expected one of: {}", words.join(", ")));
+        self.error_hint(node.pos, format!("unknown value `{s}`"), Some(hint));
+        None
+    }
+
+    /// A string that may hold `${...}` references; each reference is parsed,
+    /// and recorded for the check that its target exists.
+    pub fn interp(&mut self, node: &Node) -> Option<Interp> {
+        let text = self.string(node)?;
+        self.interp_text(node, &text)
+    }
+
+    /// Parses `${...}` references in `text`, the value of `node`.
+    pub fn interp_text(&mut self, node: &Node, text: &str) -> Option<Interp> {
+        match interp::parse(text) {
+            Ok(parsed) => {
+                for (r, off) in parsed.refs_with_offsets() {
+                    let pos = self.pos_within(node, text, off);
+                    let loc = self.loc(pos);
+                    self.refs.push(RefSite {
+                        target: r.clone(),
+                        loc,
+                    });
+                }
+                Some(parsed)
+            }
+            Err(e) => {
+                let pos = self.pos_within(node, text, e.offset);
+                self.error_hint(pos, e.message, e.hint);
+                None
+            }
+        }
+    }
+
+    /// The place of byte `off` of a scalar's value, found in the source when
+    /// the value is written on one line as it is; the scalar's start otherwise.
+    pub fn pos_within(&self, node: &Node, text: &str, off: usize) -> Pos {
+        let raw = self
+            .src
+            .get(node.pos.offset..node.pos.offset + node.pos.len)
+            .unwrap_or("");
+        // Plain or quoted scalars without escapes: the text appears as is.
+        if let Some(start) = raw.find(text).filter(|_| !text.contains('\n')) {
+            let col_shift = raw[..start + off].chars().count() as u32;
+            let rest = text.get(off..).unwrap_or("");
+            let len = rest.find('}').map(|i| i + 1).unwrap_or(rest.len());
+            return Pos {
+                line: node.pos.line,
+                column: node.pos.column + col_shift,
+                offset: node.pos.offset + start + off,
+                len,
+            };
+        }
+        node.pos
+    }
+
+    /// A free-form value (policy statements, event patterns, payloads,
+    /// definitions): kept as a tree whose strings may hold references.
+    pub fn tree(&mut self, node: &Node) -> Option<Tree> {
+        Some(match &node.value {
+            Value::Null => Tree::Null,
+            Value::Bool(b) => Tree::Bool(*b),
+            Value::Int(i) => Tree::Int(*i),
+            Value::Float(f) => Tree::Float(*f),
+            Value::Str(s) => Tree::Str(self.interp_text(node, s)?),
+            Value::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for (i, n) in items.iter().enumerate() {
+                    match self.at(i, |cx| cx.tree(n)) {
+                        Some(t) => out.push(t),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Tree::Seq(out)
+            }
+            Value::Map(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                let mut ok = true;
+                for (k, n) in entries {
+                    match self.at(&k.name, |cx| cx.tree(n)) {
+                        Some(t) => out.push((k.name.clone(), t)),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Tree::Map(out)
+            }
+        })
+    }
+
+    /// Decodes a mapping of user-named entries (`tables`, `functions`, ...):
+    /// each name must match `^[a-z][a-z0-9-]{0,39}$`.
+    pub fn named<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        mut entry: impl FnMut(&mut Self, &Key, &Node) -> Option<T>,
+    ) -> Vec<(String, T)> {
+        let Some(fields) = self.map(node) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in fields.entries {
+            if !valid_name(&k.name) {
+                self.at(&k.name, |cx| {
+                    cx.error(
+                        k.pos,
+                        format!(
+                            "invalid {what} name `{}`: use lowercase letters, digits and `-`, starting with a letter, at most 40 characters",
+                            k.name
+                        ),
+                    )
+                });
+                continue;
+            }
+            if let Some(t) = self.at(&k.name, |cx| entry(cx, k, v)) {
+                out.push((k.name.clone(), t));
+            }
+        }
+        out
+    }
+
+    /// A mapping of free keys to strings with references (environment, tags).
+    pub fn string_map(
+        &mut self,
+        node: &Node,
+        mut check_key: impl FnMut(&mut Self, &Key) -> bool,
+    ) -> Vec<(String, Interp, Pos)> {
+        let Some(fields) = self.map(node) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in fields.entries {
+            self.at(&k.name, |cx| {
+                if !check_key(cx, k) {
+                    return;
+                }
+                if let Some(i) = cx.interp(v) {
+                    out.push((k.name.clone(), i, v.pos));
+                }
+            });
+        }
+        out
+    }
+
+    /// Reports every key that appears twice in one mapping, anywhere in the
+    /// tree.
+    pub fn check_duplicate_keys(&mut self, node: &Node) {
+        match &node.value {
+            Value::Map(entries) => {
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if let Some((first, _)) = entries[..i].iter().find(|(f, _)| f.name == k.name) {
+                        let line = first.pos.line;
+                        self.at(&k.name, |cx| {
+                            cx.error(
+                                k.pos,
+                                format!("duplicate key `{}` (first set at line {line})", k.name),
+                            )
+                        });
+                    }
+                    self.at(&k.name, |cx| cx.check_duplicate_keys(v));
+                }
+            }
+            Value::Seq(items) => {
+                for (i, n) in items.iter().enumerate() {
+                    self.at(i, |cx| cx.check_duplicate_keys(n));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The keys of one mapping being decoded. Keys taken with `get` are known;
+/// `finish` reports the rest as unknown.
+pub struct Fields<'n> {
+    pub pos: Pos,
+    pub entries: &'n [(Key, Node)],
+    used: Vec<bool>,
+    asked: Vec<&'static str>,
+}
+
+impl<'n> Fields<'n> {
+    fn new(pos: Pos, entries: &'n [(Key, Node)]) -> Self {
+        Fields {
+            pos,
+            entries,
+            used: vec![false; entries.len()],
+            asked: Vec::new(),
+        }
+    }
+
+    /// Takes a key's value (the first one if it is duplicated).
+    pub fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+        self.asked.push(key);
+        let mut found = None;
+        for (i, (k, v)) in self.entries.iter().enumerate() {
+            if k.name == key {
+                self.used[i] = true;
+                if found.is_none() {
+                    found = Some(v);
+                }
+            }
+        }
+        found
+    }
+
+    /// The key entry itself, for its position.
+    pub fn key(&self, key: &str) -> Option<&'n Key> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.name == key)
+    }
+
+    /// Takes a key and decodes its value one path step deeper.
+    pub fn opt<T>(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+        dec: impl FnOnce(&mut Cx, &'n Node) -> Option<T>,
+    ) -> Option<T> {
+        let node = self.get(key)?;
+        cx.at(key, |cx| dec(cx, node))
+    }
+
+    /// Like `opt`, and reports the key as missing when it is absent.
+    pub fn req<T>(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+        dec: impl FnOnce(&mut Cx, &'n Node) -> Option<T>,
+    ) -> Option<T> {
+        match self.get(key) {
+            Some(node) => cx.at(key, |cx| dec(cx, node)),
+            None => {
+                cx.error(self.pos, format!("missing required key `{key}`"));
+                None
+            }
+        }
+    }
+
+    /// Reports the keys that no decoder asked for.
+    pub fn finish(self, cx: &mut Cx) {
+        for (i, (k, _)) in self.entries.iter().enumerate() {
+            if self.used[i] {
+                continue;
+            }
+            let hint = did_you_mean(&k.name, self.asked.iter().copied()).or_else(|| {
+                let mut known: Vec<&str> = self.asked.clone();
+                known.sort_unstable();
+                known.dedup();
+                (!known.is_empty()).then(|| format!("known keys here: {}", known.join(", ")))
+            });
+            cx.at(&k.name, |cx| {
+                cx.error_hint(k.pos, format!("unknown key `{}`", k.name), hint)
+            });
+        }
+    }
+}
+
+/// `^[a-z][a-z0-9-]{0,39}$`: the rule for every user-given entry name.
+pub fn valid_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 40
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// "did you mean `x`?" for the closest known word, when one is close.
+pub fn did_you_mean<'w>(word: &str, known: impl IntoIterator<Item = &'w str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for k in known {
+        let score = strsim::jaro_winkler(&word.to_ascii_lowercase(), &k.to_ascii_lowercase());
+        if score > best.map(|b| b.0).unwrap_or(0.0) {
+            best = Some((score, k));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.8)
+        .map(|(_, k)| format!("did you mean `{k}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_rule() {
+        assert!(valid_name("request-unicorn"));
+        assert!(valid_name("a"));
+        assert!(!valid_name("Request"));
+        assert!(!valid_name("1abc"));
+        assert!(!valid_name(""));
+        assert!(!valid_name(&"a".repeat(41)));
+    }
+
+    #[test]
+    fn suggests_close_words_only() {
+        assert_eq!(
+            did_you_mean("memroy", ["memory", "timeout"]).unwrap(),
+            "did you mean `memory`?"
+        );
+        assert!(did_you_mean("zzz", ["memory", "timeout"]).is_none());
+    }
+}

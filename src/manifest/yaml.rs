@@ -1,0 +1,300 @@
+//! The YAML layer: turns manifest text into a tree of spanned nodes.
+//!
+//! serde-saphyr does the parsing; this module keeps every node's place
+//! (line, column, byte span) so that validation can report all errors at
+//! once, each at its exact location, instead of stopping at the first one.
+//! Duplicate keys are passed through and reported by validation.
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{DuplicateKeyPolicy, Spanned};
+
+/// Where a node stands in its source text. Lines and columns are 1-based.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+    /// Byte offset of the node's first character, when known.
+    pub offset: usize,
+    /// Length of the node's text in bytes (0 when unknown).
+    pub len: usize,
+}
+
+impl Pos {
+    fn from_location(loc: &serde_saphyr::Location) -> Pos {
+        let span = loc.span();
+        Pos {
+            line: loc.line() as u32,
+            column: loc.column() as u32,
+            offset: span.byte_offset().unwrap_or(0) as usize,
+            len: span.byte_len().unwrap_or(0) as usize,
+        }
+    }
+}
+
+/// A mapping key with its place.
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub name: String,
+    pub pos: Pos,
+}
+
+/// A YAML value with its place.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub value: Value,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+impl Value {
+    /// What a user would call this kind of value, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "nothing",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// The text of a scalar as the user wrote it (for a plain scalar), or its
+    /// string value. `None` for collections and null.
+    pub fn scalar_text<'a>(&'a self, src: &'a str) -> Option<std::borrow::Cow<'a, str>> {
+        match &self.value {
+            Value::Str(s) => Some(s.as_str().into()),
+            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                let raw = src.get(self.pos.offset..self.pos.offset + self.pos.len);
+                match raw {
+                    Some(r) if !r.is_empty() => Some(r.trim().into()),
+                    _ => Some(self.display_scalar().into()),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn display_scalar(&self) -> String {
+        match &self.value {
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Str(s) => s.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A YAML syntax error: the parser's message and where it stopped.
+#[derive(Debug)]
+pub struct SyntaxError {
+    pub message: String,
+    pub pos: Pos,
+}
+
+/// Parses one YAML document into a spanned tree.
+pub fn parse(src: &str) -> Result<Node, SyntaxError> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: DuplicateKeyPolicy::PassThrough,
+    };
+    serde_saphyr::from_str_with_options::<Node>(src, options).map_err(|e| {
+        let pos = e.location().map(|l| Pos::from_location(&l)).unwrap_or(Pos {
+            line: 1,
+            column: 1,
+            offset: 0,
+            len: 0,
+        });
+        SyntaxError {
+            message: syntax_message(&e),
+            pos,
+        }
+    })
+}
+
+/// The parser's message without its own location prefix and snippet: ferry
+/// prints those itself.
+fn syntax_message(e: &serde_saphyr::Error) -> String {
+    let full = e.without_snippet().to_string();
+    let first = full.lines().next().unwrap_or("").trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // "line 4 column 5: message" -> "message"
+    let msg = match first.strip_prefix("line ") {
+        Some(rest) => rest.split_once(": ").map(|(_, m)| m).unwrap_or(rest),
+        None => first,
+    };
+    let msg = msg
+        .split(" at line ")
+        .next()
+        .unwrap_or(msg)
+        .trim_end_matches('.')
+        .to_string();
+    if msg.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        msg
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<Value>::deserialize(d)?;
+        Ok(Node {
+            pos: Pos::from_location(&s.referenced),
+            value: s.value,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<Value>::deserialize(d)?;
+        let pos = Pos::from_location(&s.referenced);
+        let name = match s.value {
+            Value::Str(s) => s,
+            Value::Int(i) => i.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Null => "null".to_string(),
+            Value::Seq(_) | Value::Map(_) => {
+                return Err(serde::de::Error::custom(
+                    "a mapping key must be a plain string",
+                ));
+            }
+        };
+        Ok(Key { name, pos })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+                Value::deserialize(d)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Bool(b))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+                Ok(Value::Int(i))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+                Ok(i64::try_from(u)
+                    .map(Value::Int)
+                    .unwrap_or(Value::Float(u as f64)))
+            }
+            fn visit_i128<E>(self, i: i128) -> Result<Value, E> {
+                Ok(i64::try_from(i)
+                    .map(Value::Int)
+                    .unwrap_or(Value::Float(i as f64)))
+            }
+            fn visit_u128<E>(self, u: u128) -> Result<Value, E> {
+                Ok(i64::try_from(u)
+                    .map(Value::Int)
+                    .unwrap_or(Value::Float(u as f64)))
+            }
+            fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+                Ok(Value::Float(f))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+                Ok(Value::Str(s.to_string()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Value, E> {
+                Ok(Value::Str(s))
+            }
+            fn visit_bytes<E>(self, b: &[u8]) -> Result<Value, E> {
+                Ok(Value::Str(String::from_utf8_lossy(b).into_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(n) = a.next_element()? {
+                    items.push(n);
+                }
+                Ok(Value::Seq(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = a.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Value::Map(entries))
+            }
+        }
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_positions_of_nested_values() {
+        let n = parse("app: x\nfunctions:\n  a:\n    memory: 512\n").unwrap();
+        let top = n.as_map().unwrap();
+        let funcs = top[1].1.as_map().unwrap();
+        let a = funcs[0].1.as_map().unwrap();
+        assert_eq!(a[0].0.name, "memory");
+        assert_eq!((a[0].0.pos.line, a[0].0.pos.column), (4, 5));
+        assert_eq!((a[0].1.pos.line, a[0].1.pos.column), (4, 13));
+    }
+
+    #[test]
+    fn duplicate_keys_pass_through() {
+        let n = parse("app: x\napp: y\n").unwrap();
+        assert_eq!(n.as_map().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn syntax_error_has_place_and_plain_message() {
+        let e = parse("app: [x\n").unwrap_err();
+        assert_eq!(e.pos.line, 1);
+        assert!(e.message.contains("unclosed"), "{}", e.message);
+        assert!(!e.message.contains("line 1"), "{}", e.message);
+    }
+
+    #[test]
+    fn plain_scalar_keeps_its_text() {
+        let src = "v: 1.10\n";
+        let n = parse(src).unwrap();
+        let v = &n.as_map().unwrap()[0].1;
+        assert_eq!(v.scalar_text(src).unwrap(), "1.10");
+    }
+}
