@@ -95,7 +95,7 @@ pub fn decode_app(
         yaml::Value::Map(m) => m.as_slice(),
         yaml::Value::Null => {
             cx.error_hint(
-                root.pos,
+                yaml::Pos { line: 1, column: 1, offset: 0, len: 0 },
                 "the manifest is empty",
                 Some(TOP_KEYS_HINT.into()),
             );
