@@ -66,12 +66,27 @@ pub enum Output {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check the manifest for the stage and print every error
     Validate,
     /// Print the JSON Schema of ferry.yaml
     Schema,
+    /// Write the CloudFormation template(s) for the stage (no AWS calls, no build)
+    Synth {
+        /// Write every template into this folder instead of the root template on stdout
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Template format
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
     /// Print shell completions
     Completions {
         /// The shell
@@ -118,6 +133,7 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli) -> Outcome {
     match &cli.command {
         Command::Validate => validate(cli),
+        Command::Synth { out, format } => synth(cli, out.as_deref(), *format),
         Command::Schema => {
             println!("{}", crate::schema::json());
             Ok(())
@@ -203,6 +219,61 @@ fn validate(cli: &Cli) -> Outcome {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+fn render(t: &crate::synth::Template, format: Format) -> String {
+    match format {
+        Format::Json => t.to_json(),
+        Format::Yaml => t.to_yaml(),
+    }
+}
+
+fn synth(cli: &Cli, out: Option<&std::path::Path>, format: Format) -> Outcome {
+    let app = load(cli)?;
+    let artifacts = crate::synth::Artifacts::default();
+    let stacks = crate::synth::synth(&app, &artifacts);
+    let ext = match format {
+        Format::Json => "json",
+        Format::Yaml => "yaml",
+    };
+    let Some(dir) = out else {
+        print!("{}", render(&stacks.root, format));
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut write = |name: String, t: &crate::synth::Template| -> Outcome {
+        let path = dir.join(name);
+        std::fs::write(&path, render(t, format))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.push((path, t.resources.len()));
+        Ok(())
+    };
+    write(format!("template.{ext}"), &stacks.root)?;
+    for (id, t) in &stacks.nested {
+        write(format!("{id}.{ext}"), t)?;
+    }
+    match cli.output {
+        Output::Json => {
+            let files: Vec<serde_json::Value> = written
+                .iter()
+                .map(
+                    |(p, n)| serde_json::json!({ "path": p.display().to_string(), "resources": n }),
+                )
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({ "stack": app.stack_name(), "templates": files })
+            );
+        }
+        Output::Human if cli.quiet == 0 => {
+            for (p, n) in &written {
+                println!("wrote {} ({n} resources)", p.display());
+            }
+        }
+        Output::Human => {}
     }
     Ok(())
 }

@@ -4,6 +4,10 @@
 
 pub mod cli;
 pub mod diagnostic;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod iam;
 pub mod manifest;
+pub mod names;
 pub mod schema;
+pub mod synth;

@@ -449,15 +449,18 @@ impl<'a> Cx<'a> {
     pub fn check_duplicate_keys(&mut self, node: &Node) {
         match &node.value {
             Value::Map(entries) => {
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if let Some((first, _)) = entries[..i].iter().find(|(f, _)| f.name == k.name) {
-                        let line = first.pos.line;
+                let mut first_at: std::collections::HashMap<&str, u32> =
+                    std::collections::HashMap::with_capacity(entries.len());
+                for (k, v) in entries {
+                    if let Some(line) = first_at.get(k.name.as_str()).copied() {
                         self.at(&k.name, |cx| {
                             cx.error(
                                 k.pos,
                                 format!("duplicate key `{}` (first set at line {line})", k.name),
                             )
                         });
+                    } else {
+                        first_at.insert(&k.name, k.pos.line);
                     }
                     self.at(&k.name, |cx| cx.check_duplicate_keys(v));
                 }

@@ -41,6 +41,7 @@ pub type ExtraSources = Vec<(PathBuf, String)>;
 #[derive(Default, Debug)]
 pub struct Declared {
     pub names: BTreeMap<Section, Vec<String>>,
+    index: std::collections::HashSet<(Section, String)>,
 }
 
 impl Declared {
@@ -56,7 +57,7 @@ impl Declared {
             Section::Layers,
             Section::Parameters,
         ] {
-            let keys = root
+            let keys: Vec<String> = root
                 .iter()
                 .find(|(k, _)| k.name == section.key())
                 .and_then(|(_, v)| v.as_map())
@@ -64,13 +65,15 @@ impl Declared {
                 .unwrap_or_default();
             names.insert(section, keys);
         }
-        Declared { names }
+        let index = names
+            .iter()
+            .flat_map(|(s, ns)| ns.iter().map(move |n| (*s, n.clone())))
+            .collect();
+        Declared { names, index }
     }
 
     pub fn has(&self, section: Section, name: &str) -> bool {
-        self.names
-            .get(&section)
-            .is_some_and(|n| n.iter().any(|x| x == name))
+        self.index.contains(&(section, name.to_string()))
     }
 
     pub fn list(&self, section: Section) -> &[String] {
@@ -95,7 +98,12 @@ pub fn decode_app(
         yaml::Value::Map(m) => m.as_slice(),
         yaml::Value::Null => {
             cx.error_hint(
-                yaml::Pos { line: 1, column: 1, offset: 0, len: 0 },
+                yaml::Pos {
+                    line: 1,
+                    column: 1,
+                    offset: 0,
+                    len: 0,
+                },
                 "the manifest is empty",
                 Some(TOP_KEYS_HINT.into()),
             );

@@ -1,0 +1,246 @@
+//! Logical IDs and physical names: the one place they are derived.
+//!
+//! Synth names resources with these, deploy finds them with these, and
+//! validation checks that they are unique. A logical ID is the PascalCase of
+//! the entry's name plus a kind suffix (`request-unicorn` ->
+//! `RequestUnicornFunction`); physical names are `<app>-<stage>-<name>`.
+
+use sha2::{Digest, Sha256};
+
+/// `request-unicorn` -> `RequestUnicorn`.
+pub fn pascal(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for part in name.split(['-', '_', '.', ' ', '/']) {
+        let mut chars = part.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    out
+}
+
+/// The first `n` hex digits of the SHA-256 of `data`.
+pub fn short_hash(data: &[u8], n: usize) -> String {
+    let digest = Sha256::digest(data);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..n.min(hex.len())].to_string()
+}
+
+/// Logical IDs of one function's resources.
+pub struct FunctionIds {
+    p: String,
+}
+
+impl FunctionIds {
+    pub fn new(function: &str) -> Self {
+        FunctionIds {
+            p: pascal(function),
+        }
+    }
+    pub fn function(&self) -> String {
+        format!("{}Function", self.p)
+    }
+    pub fn role(&self) -> String {
+        format!("{}Role", self.p)
+    }
+    pub fn log_group(&self) -> String {
+        format!("{}LogGroup", self.p)
+    }
+    /// `hash` is the hash of the function's code and configuration.
+    pub fn version(&self, hash: &str) -> String {
+        format!("{}Version{}", self.p, hash)
+    }
+    pub fn alias(&self) -> String {
+        format!("{}Alias", self.p)
+    }
+    pub fn url(&self) -> String {
+        format!("{}Url", self.p)
+    }
+    pub fn url_permission(&self) -> String {
+        format!("{}UrlPermission", self.p)
+    }
+    pub fn url_invoke_permission(&self) -> String {
+        format!("{}UrlInvokePermission", self.p)
+    }
+    pub fn http_integration(&self) -> String {
+        format!("{}HttpIntegration", self.p)
+    }
+    /// A route of the HTTP API: readable, with a hash of the route key so
+    /// that `/a/{b}` and `/a/b` differ.
+    pub fn route(&self, route_key: &str) -> String {
+        format!(
+            "{}Route{}{}",
+            self.p,
+            pascal_route(route_key),
+            short_hash(route_key.as_bytes(), 6)
+        )
+    }
+    pub fn route_permission(&self, route_key: &str) -> String {
+        format!("{}Permission", self.route(route_key))
+    }
+    /// The trigger at `index` of the function's list, of the given kind
+    /// (`Schedule`, `Queue`, `Stream`, `Topic`, `Bucket`, `Event`).
+    pub fn trigger(&self, kind: &str, index: usize) -> String {
+        format!("{}{}{}", self.p, kind, index)
+    }
+    pub fn event_invoke_config(&self) -> String {
+        format!("{}EventInvokeConfig", self.p)
+    }
+    pub fn scalable_target(&self) -> String {
+        format!("{}ScalableTarget", self.p)
+    }
+    pub fn scaling_policy(&self) -> String {
+        format!("{}ScalingPolicy", self.p)
+    }
+    pub fn deployment_group(&self) -> String {
+        format!("{}DeploymentGroup", self.p)
+    }
+    pub fn deployment_config(&self) -> String {
+        format!("{}DeploymentConfig", self.p)
+    }
+    /// `Errors`, `Throttles` or `Duration`.
+    pub fn alarm(&self, metric: &str) -> String {
+        format!("{}{}Alarm", self.p, metric)
+    }
+    pub fn invoke_permission(&self, index: usize) -> String {
+        format!("{}InvokePermission{}", self.p, index)
+    }
+    /// Stack output: the alias ARN.
+    pub fn alias_output(&self) -> String {
+        format!("{}AliasArn", self.p)
+    }
+    /// Stack output: the function URL.
+    pub fn url_output(&self) -> String {
+        format!("{}FunctionUrl", self.p)
+    }
+}
+
+fn pascal_route(route_key: &str) -> String {
+    let mut s = String::new();
+    for word in route_key.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let lower = word.to_ascii_lowercase();
+        s.push_str(&pascal(&lower));
+    }
+    s.chars().take(60).collect()
+}
+
+pub fn table(name: &str) -> String {
+    format!("{}Table", pascal(name))
+}
+pub fn queue(name: &str) -> String {
+    format!("{}Queue", pascal(name))
+}
+pub fn topic(name: &str) -> String {
+    format!("{}Topic", pascal(name))
+}
+pub fn bucket(name: &str) -> String {
+    format!("{}Bucket", pascal(name))
+}
+pub fn bucket_policy(name: &str) -> String {
+    format!("{}BucketPolicy", pascal(name))
+}
+pub fn layer(name: &str) -> String {
+    format!("{}Layer", pascal(name))
+}
+pub fn state_machine(name: &str) -> String {
+    format!("{}StateMachine", pascal(name))
+}
+pub fn state_machine_role(name: &str) -> String {
+    format!("{}StateMachineRole", pascal(name))
+}
+/// The role EventBridge uses to start a state machine from a trigger.
+pub fn state_machine_events_role(name: &str) -> String {
+    format!("{}StateMachineEventsRole", pascal(name))
+}
+pub fn state_machine_trigger(name: &str, kind: &str, index: usize) -> String {
+    format!("{}StateMachine{}{}", pascal(name), kind, index)
+}
+
+pub const HTTP_API: &str = "HttpApi";
+pub const HTTP_API_STAGE: &str = "HttpApiDefaultStage";
+pub const HTTP_API_AUTHORIZER: &str = "HttpApiJwtAuthorizer";
+pub const HTTP_API_URL_OUTPUT: &str = "HttpApiUrl";
+pub const CODE_DEPLOY_APP: &str = "CodeDeployApplication";
+pub const CODE_DEPLOY_ROLE: &str = "CodeDeployServiceRole";
+/// Template parameter holding the artifact bucket, when synth does not know
+/// it.
+pub const ARTIFACT_BUCKET_PARAM: &str = "ArtifactBucket";
+
+/// `<app>-<stage>`: the stack name, and the prefix of physical names.
+pub fn stack(app: &str, stage: &str) -> String {
+    format!("{app}-{stage}")
+}
+
+/// `<app>-<stage>-<name>`: functions, tables, topics, state machines.
+pub fn physical(app: &str, stage: &str, name: &str) -> String {
+    format!("{app}-{stage}-{name}")
+}
+
+/// Queue names carry `.fifo` when FIFO.
+pub fn queue_physical(app: &str, stage: &str, name: &str, fifo: bool) -> String {
+    let base = physical(app, stage, name);
+    if fifo { format!("{base}.fifo") } else { base }
+}
+
+/// A bucket's name, as a `Fn::Sub` string: globally unique through the
+/// account and region, at most 63 characters. Known before the bucket
+/// exists, so that notifications, permissions and roles can name it without
+/// depending on it (which would make a cycle).
+pub fn bucket_physical_sub(app: &str, stage: &str, name: &str) -> String {
+    let base = physical(app, stage, name);
+    // `-${AWS::AccountId}-${AWS::Region}` adds at most 28 characters.
+    let base = if base.len() > 35 {
+        format!(
+            "{}-{}",
+            &base[..26].trim_end_matches('-'),
+            short_hash(base.as_bytes(), 8)
+        )
+    } else {
+        base
+    };
+    format!("{base}-${{AWS::AccountId}}-${{AWS::Region}}")
+}
+
+/// The CloudWatch Logs group of a function.
+pub fn log_group(function_physical: &str) -> String {
+    format!("/aws/lambda/{function_physical}")
+}
+
+/// The name of the per-account-and-region bootstrap stack.
+pub const BOOTSTRAP_STACK: &str = "ferry-bootstrap";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_follow_the_spec() {
+        assert_eq!(
+            FunctionIds::new("request-unicorn").function(),
+            "RequestUnicornFunction"
+        );
+        assert_eq!(
+            FunctionIds::new("request-unicorn").role(),
+            "RequestUnicornRole"
+        );
+        assert_eq!(table("rides"), "RidesTable");
+    }
+
+    #[test]
+    fn routes_with_and_without_parameters_differ() {
+        let f = FunctionIds::new("a");
+        assert_ne!(f.route("GET /a/{b}"), f.route("GET /a/b"));
+        assert!(f.route("POST /ride").starts_with("ARoutePostRide"));
+    }
+
+    #[test]
+    fn bucket_names_fit_s3_limits() {
+        let long = bucket_physical_sub(&"a".repeat(40), "production", &"b".repeat(40));
+        let shown = long
+            .replace("${AWS::AccountId}", "123456789012")
+            .replace("${AWS::Region}", "ap-southeast-3");
+        assert!(shown.len() <= 63, "{shown}");
+        assert_eq!(shown, shown.to_lowercase());
+    }
+}

@@ -1,0 +1,110 @@
+//! A CloudFormation template under construction, and the intrinsic
+//! functions as small constructors.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+/// One template. Resources, parameters and outputs are kept sorted by
+/// logical ID, so the same model always gives the same bytes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Template {
+    pub description: String,
+    pub parameters: BTreeMap<String, Value>,
+    pub resources: BTreeMap<String, Value>,
+    pub outputs: BTreeMap<String, Value>,
+}
+
+impl Template {
+    pub fn add(&mut self, id: impl Into<String>, resource: Value) {
+        self.resources.insert(id.into(), resource);
+    }
+
+    pub fn output(&mut self, id: impl Into<String>, value: Value, description: &str) {
+        self.outputs.insert(
+            id.into(),
+            json!({ "Description": description, "Value": value }),
+        );
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut t = Map::new();
+        t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        if !self.description.is_empty() {
+            t.insert("Description".into(), json!(self.description));
+        }
+        if !self.parameters.is_empty() {
+            t.insert("Parameters".into(), json!(self.parameters));
+        }
+        t.insert("Resources".into(), json!(self.resources));
+        if !self.outputs.is_empty() {
+            t.insert("Outputs".into(), json!(self.outputs));
+        }
+        Value::Object(t)
+    }
+
+    /// Pretty JSON, the format deploy uploads.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.to_value()).expect("template serializes");
+        s.push('\n');
+        s
+    }
+
+    /// The same template as YAML.
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(&self.to_value()).expect("template serializes")
+    }
+}
+
+/// A resource of `ty` with `props`.
+pub fn resource(ty: &str, props: Value) -> Value {
+    json!({ "Type": ty, "Properties": props })
+}
+
+pub fn r#ref(id: &str) -> Value {
+    json!({ "Ref": id })
+}
+
+pub fn get_att(id: &str, attr: &str) -> Value {
+    json!({ "Fn::GetAtt": [id, attr] })
+}
+
+pub fn sub(s: &str) -> Value {
+    json!({ "Fn::Sub": s })
+}
+
+/// An ARN in this partition, region and account: `arn:${AWS::Partition}:<rest>`.
+pub fn arn(rest: &str) -> Value {
+    sub(&format!("arn:${{AWS::Partition}}:{rest}"))
+}
+
+/// Adds `DependsOn` entries to a resource.
+pub fn depends_on(resource: &mut Value, ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let mut all: Vec<String> = resource
+        .get("DependsOn")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    all.extend(ids.iter().cloned());
+    all.sort();
+    all.dedup();
+    resource["DependsOn"] = json!(all);
+}
+
+/// `DeletionPolicy` and `UpdateReplacePolicy` `Retain`.
+pub fn retain(resource: &mut Value) {
+    resource["DeletionPolicy"] = json!("Retain");
+    resource["UpdateReplacePolicy"] = json!("Retain");
+}
+
+/// An IAM policy statement.
+pub fn statement(sid: &str, actions: Vec<String>, resources: Vec<Value>) -> Value {
+    json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources })
+}
