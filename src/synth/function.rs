@@ -30,6 +30,7 @@ pub fn function(
     let mut built = Built {
         notifications: Vec::new(),
     };
+    t.in_unit("function", name);
 
     // Log group first: the role may write only to it.
     t.add(

@@ -13,6 +13,7 @@ use crate::names;
 
 pub fn state_machines(app: &App, t: &mut Template) {
     for (name, m) in &app.state_machines {
+        t.in_unit("state_machine", name);
         let id = names::state_machine(name);
         let role_id = names::state_machine_role(name);
         let mut p = Policy::default();

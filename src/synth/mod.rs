@@ -41,6 +41,9 @@ pub struct Artifacts {
     pub bucket: Option<String>,
     pub functions: BTreeMap<String, Artifact>,
     pub layers: BTreeMap<String, Artifact>,
+    /// Where nested templates are uploaded (`https://bucket.s3.../`); without
+    /// it a nested stack's `TemplateURL` is its file name beside the root.
+    pub template_url_base: Option<String>,
 }
 
 /// The templates of one stack: the root, and nested stacks (empty unless the
@@ -90,6 +93,7 @@ pub fn synth(app: &App, artifacts: &Artifacts) -> Stacks {
     resources::topics(app, &mut t);
     resources::layers(app, artifacts, &mut t);
     if app.has_http_api() {
+        t.in_unit("http", "api");
         http_api(app, &mut t);
     }
     if app
@@ -97,6 +101,7 @@ pub fn synth(app: &App, artifacts: &Artifacts) -> Stacks {
         .values()
         .any(|f| f.deployment != Strategy::AllAtOnce)
     {
+        t.in_unit("codedeploy", "app");
         code_deploy(app, &mut t);
     }
     let mut notifications = Vec::new();
@@ -114,7 +119,7 @@ pub fn synth(app: &App, artifacts: &Artifacts) -> Stacks {
             o.as_object_mut().map(|m| m.remove("Description"));
         }
     }
-    split::split(t)
+    split::split(t, artifacts.template_url_base.as_deref(), &app.name)
 }
 
 fn http_api(app: &App, t: &mut Template) {

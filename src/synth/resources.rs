@@ -42,6 +42,7 @@ fn throughput(b: &Billing) -> Option<Value> {
 
 pub fn tables(app: &App, t: &mut Template) {
     for (name, table) in &app.tables {
+        t.in_unit("table", name);
         let mut attrs: Vec<&KeyAttr> = vec![&table.partition_key];
         attrs.extend(table.sort_key.iter());
         for ix in table.indexes.values() {
@@ -115,6 +116,7 @@ pub fn tables(app: &App, t: &mut Template) {
 
 pub fn queues(app: &App, t: &mut Template) {
     for (name, q) in &app.queues {
+        t.in_unit("queue", name);
         let mut props = json!({
             "QueueName": names::queue_physical(&app.name, &app.stage, name, q.fifo),
             "VisibilityTimeout": q.visibility_timeout.secs(),
@@ -140,6 +142,7 @@ pub fn queues(app: &App, t: &mut Template) {
 
 pub fn topics(app: &App, t: &mut Template) {
     for (name, topic) in &app.topics {
+        t.in_unit("topic", name);
         let mut physical = names::physical(&app.name, &app.stage, name);
         let mut props = json!({});
         if topic.fifo {
@@ -164,6 +167,7 @@ pub struct Notification {
 
 pub fn buckets(app: &App, t: &mut Template, notifications: &[(String, Notification)]) {
     for (name, b) in &app.buckets {
+        t.in_unit("bucket", name);
         let physical = names::bucket_physical_sub(&app.name, &app.stage, name);
         let mut props = json!({
             "BucketName": sub(&physical),
@@ -248,6 +252,7 @@ pub fn buckets(app: &App, t: &mut Template, notifications: &[(String, Notificati
 
 pub fn layers(app: &App, artifacts: &Artifacts, t: &mut Template) {
     for (name, l) in &app.layers {
+        t.in_unit("layer", name);
         let mut props = json!({
             "LayerName": names::physical(&app.name, &app.stage, name),
             "Content": code_location(app, artifacts, artifacts.layers.get(name), &format!("layers/{name}"), t),

@@ -13,11 +13,23 @@ pub struct Template {
     pub parameters: BTreeMap<String, Value>,
     pub resources: BTreeMap<String, Value>,
     pub outputs: BTreeMap<String, Value>,
+    /// The entry each resource belongs to (`function:api`, `table:orders`):
+    /// what `split` keeps together.
+    pub units: BTreeMap<String, String>,
+    /// The unit that `add` records for new resources.
+    pub unit: String,
 }
 
 impl Template {
     pub fn add(&mut self, id: impl Into<String>, resource: Value) {
-        self.resources.insert(id.into(), resource);
+        let id = id.into();
+        self.units.insert(id.clone(), self.unit.clone());
+        self.resources.insert(id, resource);
+    }
+
+    /// Sets the unit of the resources added next.
+    pub fn in_unit(&mut self, kind: &str, name: &str) {
+        self.unit = format!("{kind}:{name}");
     }
 
     pub fn output(&mut self, id: impl Into<String>, value: Value, description: &str) {
