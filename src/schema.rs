@@ -65,7 +65,7 @@ fn settings() -> serde_json::Map<String, Value> {
         "log_retention": { "enum": LOG_RETENTION_DAYS },
         "environment": {
             "type": "object",
-            "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9_]*$" },
+            "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9_]+$" },
             "additionalProperties": { "type": ["string", "number", "boolean"] }
         },
         "layers": { "type": "array", "maxItems": 5, "items": { "type": "string" } },

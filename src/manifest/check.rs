@@ -13,6 +13,65 @@ pub fn check(cx: &mut Cx, app: &App, declared: &Declared) {
     check_routes(cx, app);
     check_function_urls(cx, app);
     check_bucket_overlaps(cx, app);
+    check_logical_ids(cx, app);
+}
+
+/// Two entries whose names differ only in ways PascalCase drops (`a-1` and
+/// `a1`) would share a logical ID.
+fn check_logical_ids(cx: &mut Cx, app: &App) {
+    use crate::names;
+    let mut claims: Vec<(String, String, &Loc)> = Vec::new();
+    for (n, f) in &app.functions {
+        let ids = names::FunctionIds::new(n);
+        for id in [ids.function(), ids.role(), ids.alias(), ids.log_group()] {
+            claims.push((id, format!("function `{n}`"), &f.loc));
+        }
+    }
+    for (n, t) in &app.tables {
+        claims.push((names::table(n), format!("table `{n}`"), &t.loc));
+    }
+    for (n, q) in &app.queues {
+        claims.push((names::queue(n), format!("queue `{n}`"), &q.loc));
+    }
+    for (n, t) in &app.topics {
+        claims.push((names::topic(n), format!("topic `{n}`"), &t.loc));
+    }
+    for (n, b) in &app.buckets {
+        claims.push((names::bucket(n), format!("bucket `{n}`"), &b.loc));
+        claims.push((names::bucket_policy(n), format!("bucket `{n}`"), &b.loc));
+    }
+    for (n, l) in &app.layers {
+        claims.push((names::layer(n), format!("layer `{n}`"), &l.loc));
+    }
+    for (n, m) in &app.state_machines {
+        for id in [
+            names::state_machine(n),
+            names::state_machine_role(n),
+            names::state_machine_events_role(n),
+        ] {
+            claims.push((id, format!("state machine `{n}`"), &m.loc));
+        }
+    }
+    claims.sort_by_key(|(_, _, loc)| (loc.pos.line, loc.pos.column));
+    let mut seen: BTreeMap<&str, (&str, u32)> = BTreeMap::new();
+    let mut reported = std::collections::BTreeSet::new();
+    for (id, what, loc) in &claims {
+        match seen.get(id.as_str()) {
+            Some((other, line))
+                if *other != what.as_str() && reported.insert((what.clone(), *other)) =>
+            {
+                cx.report(
+                    loc,
+                    format!("{what} would have the logical ID `{id}`, which {other} (line {line}) has already"),
+                    Some("rename one of them".into()),
+                );
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(id, (what, loc.pos.line));
+            }
+        }
+    }
 }
 
 fn check_refs(cx: &mut Cx, app: &App, declared: &Declared) {

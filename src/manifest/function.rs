@@ -193,11 +193,11 @@ pub fn settings(cx: &mut Cx, f: &mut Fields) -> Settings {
 fn environment(cx: &mut Cx, n: &Node) -> Option<BTreeMap<String, Interp>> {
     let entries = cx.string_map(n, |cx, k| {
         let b = k.name.as_bytes();
-        let valid = !b.is_empty()
+        let valid = b.len() >= 2
             && b[0].is_ascii_alphabetic()
             && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
         if !valid {
-            cx.error(k.pos, format!("invalid environment variable name `{}`: letters, digits and `_`, starting with a letter", k.name));
+            cx.error(k.pos, format!("invalid environment variable name `{}`: at least 2 letters, digits and `_`, starting with a letter", k.name));
             return false;
         }
         if RESERVED_ENV.contains(&k.name.as_str()) {

@@ -263,12 +263,14 @@ pub struct Queue {
 pub struct Topic {
     pub fifo: bool,
     pub content_based_deduplication: bool,
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bucket {
     pub versioned: bool,
     pub retain: bool,
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -278,6 +280,7 @@ pub struct Layer {
     pub architectures: Vec<Architecture>,
     pub runtimes: Vec<Runtime>,
     pub description: Option<String>,
+    pub loc: Loc,
 }
 
 // ---- functions ----
@@ -694,6 +697,7 @@ pub struct StateMachine {
     pub functions: Vec<String>,
     pub triggers: Vec<Trigger>,
     pub tracing: bool,
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug, PartialEq)]

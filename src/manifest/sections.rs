@@ -210,7 +210,15 @@ pub fn decode_app(
             ))
         })
         .unwrap_or_default();
-    let outputs = f.opt(cx, "outputs", decode_outputs).unwrap_or_default();
+    let mut reserved: Vec<String> = vec![crate::names::HTTP_API_URL_OUTPUT.to_string()];
+    for fname in declared.list(Section::Functions) {
+        let ids = crate::names::FunctionIds::new(fname);
+        reserved.push(ids.alias_output());
+        reserved.push(ids.url_output());
+    }
+    let outputs = f
+        .opt(cx, "outputs", |cx, n| decode_outputs(cx, n, &reserved))
+        .unwrap_or_default();
     let mut tags = f
         .opt(cx, "tags", |cx, n| {
             Some(decode_tags(cx, n, &app_name, stage))
@@ -739,7 +747,8 @@ fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
 }
 
 fn decode_topics(cx: &mut Cx, node: &Node) -> BTreeMap<String, Topic> {
-    cx.named(node, "topic", |cx, _, n| {
+    cx.named(node, "topic", |cx, key, n| {
+        let loc = cx.loc(key.pos);
         let mut f = cx.map(n)?;
         let fifo = f.opt(cx, "fifo", |cx, n| cx.bool(n)).unwrap_or(false);
         let content_based_deduplication = f
@@ -753,6 +762,7 @@ fn decode_topics(cx: &mut Cx, node: &Node) -> BTreeMap<String, Topic> {
         }
         f.finish(cx);
         Some(Topic {
+            loc,
             fifo,
             content_based_deduplication,
         })
@@ -762,12 +772,17 @@ fn decode_topics(cx: &mut Cx, node: &Node) -> BTreeMap<String, Topic> {
 }
 
 fn decode_buckets(cx: &mut Cx, node: &Node) -> BTreeMap<String, Bucket> {
-    cx.named(node, "bucket", |cx, _, n| {
+    cx.named(node, "bucket", |cx, key, n| {
+        let loc = cx.loc(key.pos);
         let mut f = cx.map(n)?;
         let versioned = f.opt(cx, "versioned", |cx, n| cx.bool(n)).unwrap_or(false);
         let retain = f.opt(cx, "retain", |cx, n| cx.bool(n)).unwrap_or(true);
         f.finish(cx);
-        Some(Bucket { versioned, retain })
+        Some(Bucket {
+            versioned,
+            retain,
+            loc,
+        })
     })
     .into_iter()
     .collect()
@@ -779,7 +794,8 @@ fn decode_layers(
     base: &Path,
     files: &dyn Files,
 ) -> BTreeMap<String, Layer> {
-    cx.named(node, "layer", |cx, _, n| {
+    cx.named(node, "layer", |cx, key, n| {
+        let loc = cx.loc(key.pos);
         let mut f = cx.map(n)?;
         let path = f.req(cx, "path", |cx, n| {
             let p = PathBuf::from(cx.nonempty(n)?);
@@ -803,6 +819,7 @@ fn decode_layers(
         let description = f.opt(cx, "description", |cx, n| cx.string(n));
         f.finish(cx);
         Some(Layer {
+            loc,
             path: path?,
             architectures,
             runtimes,
@@ -824,6 +841,7 @@ fn decode_state_machines(
     known: &Known,
 ) -> BTreeMap<String, StateMachine> {
     cx.named(node, "state machine", |cx, key, n| {
+        let loc = cx.loc(key.pos);
         let mut f = cx.map(n)?;
         let ty = f
             .opt(cx, "type", |cx, n| {
@@ -877,6 +895,7 @@ fn decode_state_machines(
         functions.dedup();
         let _ = key;
         Some(StateMachine {
+            loc,
             ty,
             definition,
             functions,
@@ -1014,7 +1033,11 @@ pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
     })
 }
 
-fn decode_outputs(cx: &mut Cx, node: &Node) -> Option<BTreeMap<String, Interp>> {
+fn decode_outputs(
+    cx: &mut Cx,
+    node: &Node,
+    reserved: &[String],
+) -> Option<BTreeMap<String, Interp>> {
     let fields = cx.map(node)?;
     let mut out = BTreeMap::new();
     for (k, v) in fields.entries {
@@ -1024,6 +1047,16 @@ fn decode_outputs(cx: &mut Cx, node: &Node) -> Option<BTreeMap<String, Interp>> 
                     k.pos,
                     format!(
                         "invalid output name `{}`: use letters and digits, starting with a letter",
+                        k.name
+                    ),
+                );
+                return;
+            }
+            if reserved.contains(&k.name) {
+                cx.error(
+                    k.pos,
+                    format!(
+                        "output name `{}` is taken by an output ferry generates",
                         k.name
                     ),
                 );

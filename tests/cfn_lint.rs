@@ -1,0 +1,139 @@
+//! Every template ferry synthesizes in the tests passes `cfn-lint` with no
+//! errors: the good manifests, the test apps, the examples, and a generated
+//! 300-function app (split into nested stacks). `scripts/setup` installs
+//! cfn-lint into `.venv`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `.venv/bin/cfn-lint`, or the program named by `CFN_LINT`.
+fn cfn_lint() -> PathBuf {
+    if let Some(p) = std::env::var_os("CFN_LINT") {
+        return PathBuf::from(p);
+    }
+    let p = root().join(".venv/bin/cfn-lint");
+    assert!(p.exists(), "{} is missing: run scripts/setup", p.display());
+    p
+}
+
+/// The manifests to synthesize, with the stages to use.
+fn manifests() -> Vec<(PathBuf, &'static str)> {
+    let mut out = Vec::new();
+    let mut push_dir = |dir: PathBuf, file_glob: bool| {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            if file_glob && p.extension().is_some_and(|e| e == "yaml") {
+                out.push(p);
+            } else if !file_glob && p.join("ferry.yaml").is_file() {
+                out.push(p.join("ferry.yaml"));
+            }
+        }
+    };
+    push_dir(root().join("tests/manifests/good"), true);
+    push_dir(root().join("tests/apps"), false);
+    push_dir(root().join("examples"), false);
+    let mut with_stages = Vec::new();
+    for p in out {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let stage = if text.contains("# stage: prod") {
+            "prod"
+        } else {
+            "dev"
+        };
+        with_stages.push((p.clone(), stage));
+        if text.contains("\nstages:") && stage == "dev" {
+            with_stages.push((p, "prod"));
+        }
+    }
+    with_stages
+}
+
+fn synth_into(manifest: &Path, stage: &str, out: &Path) {
+    let o = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["-q", "synth", "-s", stage, "-f"])
+        .arg(manifest)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "synth {}: {}",
+        manifest.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn lint(files: &[PathBuf]) -> Vec<String> {
+    let o = Command::new(cfn_lint())
+        .args(["--format", "json", "--"])
+        .args(files)
+        .output()
+        .unwrap();
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cfn-lint output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["Level"] == "Error")
+        .map(|m| {
+            format!(
+                "{}:{} {} {}",
+                m["Filename"].as_str().unwrap_or(""),
+                m["Location"]["Start"]["LineNumber"],
+                m["Rule"]["Id"].as_str().unwrap_or(""),
+                m["Message"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+fn templates_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_synthesized_template_passes_cfn_lint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let list = manifests();
+    assert!(list.len() >= 2, "no manifests found");
+    for (i, (m, stage)) in list.iter().enumerate() {
+        let out = tmp.path().join(format!("{i}-{stage}"));
+        synth_into(m, stage, &out);
+        files.extend(templates_in(&out));
+    }
+    let errors = lint(&files);
+    assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn a_300_function_app_splits_into_lint_clean_nested_stacks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = tmp.path().join("ferry.yaml");
+    std::fs::write(&manifest, ferry::fixtures::app(300)).unwrap();
+    let out = tmp.path().join("out");
+    synth_into(&manifest, "dev", &out);
+    let files = templates_in(&out);
+    assert!(files.len() > 2, "expected nested stacks, got {files:?}");
+    let errors = lint(&files);
+    assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
+}

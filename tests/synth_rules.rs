@@ -1,0 +1,400 @@
+//! The rules synth must keep, checked on the model-to-template function
+//! directly: least privilege, alias targeting, determinism, versions, and
+//! the nested-stack split.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use ferry::manifest::{Disk, load_str, model::App};
+use ferry::synth::{Artifacts, Stacks, synth};
+use serde_json::Value;
+
+fn app_from(path: &Path, text: &str) -> App {
+    load_str(path, text, "dev", &Disk).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn app(text: &str) -> App {
+    app_from(Path::new("ferry.yaml"), text)
+}
+
+fn all_features() -> App {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/apps/all-features/ferry.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    app_from(&path, &text)
+}
+
+fn template(app: &App) -> Value {
+    synth(app, &Artifacts::default()).root.to_value()
+}
+
+fn resources_of_type<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .collect()
+}
+
+/// Every action of every statement of a role.
+fn actions(role: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in role["Properties"]["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for s in p["PolicyDocument"]["Statement"].as_array().unwrap() {
+            match &s["Action"] {
+                Value::String(a) => out.push(a.clone()),
+                Value::Array(a) => out.extend(a.iter().map(|x| x.as_str().unwrap().to_string())),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn read_access_grants_no_write_action() {
+    let a = app(
+        "app: x\ntables:\n  t: { partition_key: id }\nfunctions:\n  f:\n    access: { tables: { t: read } }\n",
+    );
+    let t = template(&a);
+    let acts = actions(&t["Resources"]["FRole"]);
+    for w in [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    ] {
+        assert!(!acts.contains(&w.to_string()), "{w} in {acts:?}");
+    }
+    assert!(acts.contains(&"dynamodb:Query".to_string()));
+}
+
+#[test]
+fn put_item_access_gives_put_item_and_own_logs_only() {
+    let a = app(
+        "app: x\ntables:\n  rides: { partition_key: RideId }\nfunctions:\n  f:\n    access: { tables: { rides: [PutItem] } }\n",
+    );
+    let t = template(&a);
+    assert_eq!(
+        actions(&t["Resources"]["FRole"]),
+        vec![
+            "dynamodb:PutItem",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents"
+        ]
+    );
+    let doc = &t["Resources"]["FRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    let logs = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "Logs")
+        .unwrap();
+    assert_eq!(logs["Resource"][0]["Fn::GetAtt"][0], "FLogGroup");
+    let table = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "TableRides")
+        .unwrap();
+    assert_eq!(table["Resource"][0]["Fn::GetAtt"][0], "RidesTable");
+}
+
+#[test]
+fn state_machine_role_invokes_exactly_the_referenced_functions() {
+    let t = template(&all_features());
+    let role = &t["Resources"]["OrderFlowStateMachineRole"];
+    let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let invoke: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Action"][0] == "lambda:InvokeFunction")
+        .collect();
+    let mut named: Vec<String> = invoke
+        .iter()
+        .flat_map(|s| s["Resource"].as_array().unwrap().iter())
+        .map(|r| {
+            r["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .rsplit("function:")
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    named.sort();
+    named.dedup();
+    assert_eq!(
+        named,
+        vec![
+            "shop-dev-api",
+            "shop-dev-api:*",
+            "shop-dev-worker",
+            "shop-dev-worker:*"
+        ]
+    );
+    let inline = &t["Resources"]["InlineStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"];
+    assert_eq!(
+        inline.as_array().unwrap().len(),
+        1,
+        "inline machine references only `worker`"
+    );
+}
+
+#[test]
+fn no_wildcard_resource_except_xray_and_vpc() {
+    let t = template(&all_features());
+    for (id, r) in t["Resources"].as_object().unwrap() {
+        if r["Type"] != "AWS::IAM::Role" {
+            continue;
+        }
+        for p in r["Properties"]["Policies"].as_array().into_iter().flatten() {
+            for s in p["PolicyDocument"]["Statement"].as_array().unwrap() {
+                let res = match &s["Resource"] {
+                    Value::Array(a) => a.clone(),
+                    other => vec![other.clone()],
+                };
+                if res.iter().any(|r| r == "*") {
+                    let acts: Vec<&str> = s["Action"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap())
+                        .collect();
+                    assert!(
+                        acts.iter()
+                            .all(|a| a.starts_with("xray:") || a.starts_with("ec2:")),
+                        "{id}: {acts:?} on *"
+                    );
+                }
+                assert_ne!(s["Action"], "*", "{id}");
+            }
+        }
+        assert!(
+            r["Properties"].get("ManagedPolicyArns").is_none(),
+            "{id} uses a managed policy"
+        );
+    }
+}
+
+#[test]
+fn a_given_role_creates_no_role() {
+    let t = template(&all_features());
+    assert!(t["Resources"].get("VpcfnRole").is_none());
+    let f = &t["Resources"]["VpcfnFunction"]["Properties"];
+    assert_eq!(f["Role"], "arn:aws:iam::123456789012:role/existing");
+}
+
+#[test]
+fn every_trigger_targets_the_alias() {
+    let t = template(&all_features());
+    for ty in ["AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission"] {
+        for (id, r) in resources_of_type(&t, ty) {
+            let f = &r["Properties"]["FunctionName"];
+            assert!(
+                f["Ref"].as_str().is_some_and(|s| s.ends_with("Alias")),
+                "{id}: {f}"
+            );
+        }
+    }
+    for (id, r) in resources_of_type(&t, "AWS::Events::Rule") {
+        let target = &r["Properties"]["Targets"][0]["Arn"]["Ref"];
+        assert!(
+            target.as_str().unwrap().ends_with("Alias")
+                || target.as_str().unwrap().ends_with("StateMachine"),
+            "{id}"
+        );
+    }
+    for (id, r) in resources_of_type(&t, "AWS::SNS::Subscription") {
+        assert!(
+            r["Properties"]["Endpoint"]["Ref"]
+                .as_str()
+                .unwrap()
+                .ends_with("Alias"),
+            "{id}"
+        );
+    }
+    let integration = &t["Resources"]["ApiHttpIntegration"]["Properties"]["IntegrationUri"];
+    assert_eq!(integration["Ref"], "ApiAlias");
+}
+
+#[test]
+fn push_triggers_are_scoped_by_source() {
+    let t = template(&all_features());
+    for (id, r) in resources_of_type(&t, "AWS::Lambda::Permission") {
+        let p = &r["Properties"];
+        if id.contains("InvokePermission") || id.contains("UrlPermission") {
+            continue;
+        }
+        assert!(p.get("SourceArn").is_some(), "{id} has no SourceArn");
+        if p["Principal"] == "s3.amazonaws.com" {
+            assert!(
+                p.get("SourceAccount").is_some(),
+                "{id} has no SourceAccount"
+            );
+        }
+    }
+}
+
+#[test]
+fn bucket_trigger_does_not_make_a_cycle() {
+    // The worker reads `uploads` and is triggered by it: nothing that the
+    // function depends on may refer to the bucket resource.
+    let t = template(&all_features());
+    let role = serde_json::to_string(&t["Resources"]["WorkerRole"]).unwrap();
+    assert!(
+        !role.contains("UploadsBucket\""),
+        "the role refers to the bucket resource"
+    );
+    let bucket = &t["Resources"]["UploadsBucket"];
+    assert!(
+        bucket["DependsOn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d.as_str().unwrap().contains("Permission"))
+    );
+}
+
+#[test]
+fn same_model_gives_same_bytes() {
+    let a = all_features();
+    assert_eq!(
+        synth(&a, &Artifacts::default()).root.to_json(),
+        synth(&a, &Artifacts::default()).root.to_json()
+    );
+}
+
+#[test]
+fn version_id_follows_code_and_configuration() {
+    let base = "app: x\nfunctions:\n  f: { memory: 128 }\n";
+    let version = |text: &str, sha: Option<&str>| {
+        let mut arts = Artifacts::default();
+        if let Some(s) = sha {
+            arts.functions.insert(
+                "f".into(),
+                ferry::synth::Artifact {
+                    key: format!("x/{s}.zip"),
+                    sha256: s.into(),
+                },
+            );
+        }
+        let t = synth(&app(text), &arts).root.to_value();
+        resources_of_type(&t, "AWS::Lambda::Version")[0].0.clone()
+    };
+    let v1 = version(base, Some("aa"));
+    assert_eq!(v1, version(base, Some("aa")));
+    assert_ne!(v1, version(base, Some("bb")), "code change");
+    assert_ne!(
+        v1,
+        version("app: x\nfunctions:\n  f: { memory: 256 }\n", Some("aa")),
+        "config change"
+    );
+    let t = template(&app(base));
+    let (_, v) = resources_of_type(&t, "AWS::Lambda::Version")[0];
+    assert_eq!(v["DeletionPolicy"], "Retain");
+}
+
+#[test]
+fn references_compile_to_intrinsics_not_literals() {
+    let t = template(&all_features());
+    let env = &t["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["TABLE"], serde_json::json!({ "Ref": "OrdersTable" }));
+    assert_eq!(env["QUEUE_URL"], serde_json::json!({ "Ref": "JobsQueue" }));
+    assert_eq!(env["LOG_LEVEL"], serde_json::json!({ "Ref": "LogLevel" }));
+    assert_eq!(env["STAGE"], "dev");
+    assert!(
+        env["URL"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .contains("${HttpApi.ApiEndpoint}/x")
+    );
+}
+
+#[test]
+fn stage_values_become_parameter_defaults() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/apps/all-features/ferry.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let prod = load_str(&path, &text, "prod", &Disk).unwrap();
+    let t = synth(&prod, &Artifacts::default()).root.to_value();
+    assert_eq!(t["Parameters"]["LogLevel"]["Default"], "warn");
+    assert_eq!(
+        t["Resources"]["WorkerFunction"]["Properties"]["MemorySize"],
+        512
+    );
+    assert_eq!(
+        prod.tags.get("cost-center").map(String::as_str),
+        Some("shop")
+    );
+}
+
+fn stacks_of(n: usize) -> Stacks {
+    let a = app(&ferry::fixtures::app(n));
+    synth(&a, &Artifacts::default())
+}
+
+#[test]
+fn small_apps_stay_in_one_template() {
+    assert!(stacks_of(20).nested.is_empty());
+}
+
+#[test]
+fn large_apps_split_within_limits_and_wire_every_link() {
+    let s = stacks_of(1000);
+    assert!(!s.nested.is_empty());
+    let root = s.root.to_value();
+    for (id, t) in std::iter::once(("root".to_string(), &s.root))
+        .chain(s.nested.iter().map(|(i, t)| (i.clone(), t)))
+    {
+        assert!(
+            t.resources.len() <= 500,
+            "{id}: {} resources",
+            t.resources.len()
+        );
+        assert!(t.outputs.len() <= 200, "{id}: {} outputs", t.outputs.len());
+        assert!(
+            t.parameters.len() <= 200,
+            "{id}: {} parameters",
+            t.parameters.len()
+        );
+        assert!(t.to_json().len() <= 1_000_000, "{id}: too large");
+    }
+    let nested_ids: BTreeSet<&str> = s.nested.iter().map(|(i, _)| i.as_str()).collect();
+    for (id, t) in &s.nested {
+        // Every parameter of a nested stack is passed by the root.
+        let passed = &root["Resources"][id]["Properties"]["Parameters"];
+        for p in t.parameters.keys() {
+            assert!(passed.get(p).is_some(), "{id}: parameter {p} is not passed");
+        }
+        // Every passed output exists in the stack it comes from.
+        for (p, v) in passed.as_object().into_iter().flatten() {
+            if let Some(att) = v.get("Fn::GetAtt") {
+                let from = att[0].as_str().unwrap();
+                let out = att[1].as_str().unwrap().trim_start_matches("Outputs.");
+                assert!(nested_ids.contains(from), "{id}.{p}");
+                let other = &s.nested.iter().find(|(i, _)| i == from).unwrap().1;
+                assert!(other.outputs.contains_key(out), "{from} lacks output {out}");
+            }
+        }
+        // Nothing refers to a resource that is not in the same template.
+        let body = t.to_value();
+        let mut links = BTreeSet::new();
+        ferry::synth::split::links(&body["Resources"], &mut links);
+        for (x, _) in links {
+            assert!(
+                x.starts_with("AWS::")
+                    || t.resources.contains_key(&x)
+                    || t.parameters.contains_key(&x),
+                "{id} refers to {x}"
+            );
+        }
+    }
+}
