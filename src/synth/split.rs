@@ -209,12 +209,13 @@ pub fn split(t: Template, url_base: Option<&str>, app: &str) -> Stacks {
 
     // Edges between resources (value references and DependsOn).
     let mut edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut resource_links: BTreeMap<String, BTreeSet<Link>> = BTreeMap::new();
     for (id, r) in &t.resources {
         let mut l = BTreeSet::new();
         links(r, &mut l);
         let mut deps: BTreeSet<String> = l
-            .into_iter()
-            .map(|(x, _)| x)
+            .iter()
+            .map(|(x, _)| x.clone())
             .filter(|x| resource_set.contains(x.as_str()) && x != id)
             .collect();
         deps.extend(
@@ -223,6 +224,7 @@ pub fn split(t: Template, url_base: Option<&str>, app: &str) -> Stacks {
                 .filter(|x| resource_set.contains(x.as_str())),
         );
         edges.insert(id, deps);
+        resource_links.insert(id.clone(), l);
     }
 
     // 1. Units, and single-user resources joined to their function.
@@ -340,6 +342,8 @@ pub fn split(t: Template, url_base: Option<&str>, app: &str) -> Stacks {
         .collect();
 
     // 4. Nested templates with cross-stack links.
+    let mut t = t;
+    let resources = std::mem::take(&mut t.resources);
     let mut nested: BTreeMap<String, Template> = BTreeMap::new();
     let mut stack_params: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
     let mut stack_depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -350,11 +354,9 @@ pub fn split(t: Template, url_base: Option<&str>, app: &str) -> Stacks {
         });
     }
     let params = &t.parameters;
-    for (id, r) in &t.resources {
+    for (id, mut r) in resources {
         let s = stack_of[id.as_str()].to_string();
-        let mut r = r.clone();
-        let mut l = BTreeSet::new();
-        links(&r, &mut l);
+        let l = resource_links.remove(&id).unwrap_or_default();
         for (x, attr) in &l {
             if let Some(p) = params.get(x) {
                 nested
@@ -416,7 +418,7 @@ pub fn split(t: Template, url_base: Option<&str>, app: &str) -> Stacks {
             }
         }
         let tpl = nested.get_mut(&s).expect("stack");
-        tpl.resources.insert(id.clone(), r);
+        tpl.resources.insert(id, r);
     }
 
     // Root outputs: through the nested stacks' outputs. Past the limit, the
@@ -472,12 +474,11 @@ pub fn split(t: Template, url_base: Option<&str>, app: &str) -> Stacks {
 
     let mut out_nested = Vec::new();
     for (s, tpl) in nested {
-        let body = tpl.to_json();
         let url = match url_base {
             Some(base) => format!(
                 "{}/{app}/templates/{}.json",
                 base.trim_end_matches('/'),
-                short_hash(body.as_bytes(), 16)
+                short_hash(tpl.to_json().as_bytes(), 16)
             ),
             None => format!("{s}.json"),
         };

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// One template. Resources, parameters and outputs are kept sorted by
 /// logical ID, so the same model always gives the same bytes.
@@ -39,33 +39,46 @@ impl Template {
         );
     }
 
+    fn view(&self) -> View<'_> {
+        View {
+            version: "2010-09-09",
+            description: &self.description,
+            parameters: &self.parameters,
+            resources: &self.resources,
+            outputs: &self.outputs,
+        }
+    }
+
     pub fn to_value(&self) -> Value {
-        let mut t = Map::new();
-        t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-        if !self.description.is_empty() {
-            t.insert("Description".into(), json!(self.description));
-        }
-        if !self.parameters.is_empty() {
-            t.insert("Parameters".into(), json!(self.parameters));
-        }
-        t.insert("Resources".into(), json!(self.resources));
-        if !self.outputs.is_empty() {
-            t.insert("Outputs".into(), json!(self.outputs));
-        }
-        Value::Object(t)
+        serde_json::to_value(self.view()).expect("template serializes")
     }
 
     /// Pretty JSON, the format deploy uploads.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(&self.to_value()).expect("template serializes");
+        let mut s = serde_json::to_string_pretty(&self.view()).expect("template serializes");
         s.push('\n');
         s
     }
 
     /// The same template as YAML.
     pub fn to_yaml(&self) -> String {
-        serde_saphyr::to_string(&self.to_value()).expect("template serializes")
+        serde_saphyr::to_string(&self.view()).expect("template serializes")
     }
+}
+
+/// The template as CloudFormation lays it out, borrowed for serializing.
+#[derive(serde::Serialize)]
+struct View<'a> {
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    version: &'static str,
+    #[serde(rename = "Description", skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    #[serde(rename = "Parameters", skip_serializing_if = "BTreeMap::is_empty")]
+    parameters: &'a BTreeMap<String, Value>,
+    #[serde(rename = "Resources")]
+    resources: &'a BTreeMap<String, Value>,
+    #[serde(rename = "Outputs", skip_serializing_if = "BTreeMap::is_empty")]
+    outputs: &'a BTreeMap<String, Value>,
 }
 
 /// A resource of `ty` with `props`.
