@@ -76,6 +76,14 @@ pub enum Format {
 pub enum Command {
     /// Check the manifest for the stage and print every error
     Validate,
+    /// Cross-compile the functions and pack their zips into .ferry/build
+    Build {
+        /// Only these functions
+        functions: Vec<String>,
+        /// Build with the dev profile instead of release
+        #[arg(long)]
+        debug: bool,
+    },
     /// Print the JSON Schema of ferry.yaml
     Schema,
     /// Write the CloudFormation template(s) for the stage (no AWS calls, no build)
@@ -133,6 +141,7 @@ pub fn main() -> ExitCode {
 fn run(cli: &Cli) -> Outcome {
     match &cli.command {
         Command::Validate => validate(cli),
+        Command::Build { functions, debug } => build(cli, functions, *debug),
         Command::Synth { out, format } => synth(cli, out.as_deref(), *format),
         Command::Schema => {
             println!("{}", crate::schema::json());
@@ -174,25 +183,33 @@ fn load(cli: &Cli) -> Result<App, Failure> {
             diagnostics,
             sources,
         }) => {
-            match cli.output {
-                Output::Json => println!("{}", diagnostic::to_json(&diagnostics)),
-                Output::Human => {
-                    let color =
-                        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                    let mut err = std::io::stderr().lock();
-                    let _ =
-                        err.write_all(diagnostic::render(&diagnostics, &sources, color).as_bytes());
-                    let n = diagnostics.len();
-                    let _ = writeln!(
-                        err,
-                        "error: {} has {n} problem{} (stage `{}`)",
-                        path.display(),
-                        if n == 1 { "" } else { "s" },
-                        cli.stage
-                    );
-                }
-            }
+            report_diagnostics(cli, &path, &diagnostics, &sources);
             Err(Failure::Reported)
+        }
+    }
+}
+
+/// Prints diagnostics: a JSON array on stdout, or snippets on stderr.
+fn report_diagnostics(
+    cli: &Cli,
+    path: &std::path::Path,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+    sources: &crate::diagnostic::Sources,
+) {
+    match cli.output {
+        Output::Json => println!("{}", diagnostic::to_json(diagnostics)),
+        Output::Human => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(diagnostic::render(diagnostics, sources, color).as_bytes());
+            let n = diagnostics.len();
+            let _ = writeln!(
+                err,
+                "error: {} has {n} problem{} (stage `{}`)",
+                path.display(),
+                if n == 1 { "" } else { "s" },
+                cli.stage
+            );
         }
     }
 }
@@ -219,6 +236,70 @@ fn validate(cli: &Cli) -> Outcome {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// Runs the build, printing diagnostics on failure.
+fn run_build(
+    cli: &Cli,
+    app: &App,
+    functions: &[String],
+    debug: bool,
+) -> Result<crate::build::Record, Failure> {
+    let opts = crate::build::Options {
+        functions: functions.to_vec(),
+        debug,
+        quiet: cli.quiet > 0 || cli.output == Output::Json,
+    };
+    if cli.quiet == 0 && cli.output == Output::Human {
+        eprintln!(
+            "Building {} ({})",
+            app.name,
+            if debug { "debug" } else { "release" }
+        );
+    }
+    crate::build::build(app, &opts).map_err(|e| match e {
+        crate::build::BuildError::Message(m) => Failure::Message(m),
+        crate::build::BuildError::Diagnostics(d) => {
+            report_diagnostics(cli, &app.manifest, &d, &manifest_sources(app));
+            Failure::Reported
+        }
+    })
+}
+
+fn manifest_sources(app: &App) -> crate::diagnostic::Sources {
+    let mut s = crate::diagnostic::Sources::default();
+    if let Ok(t) = std::fs::read_to_string(&app.manifest) {
+        s.insert(app.manifest.clone(), t);
+    }
+    s
+}
+
+fn build(cli: &Cli, functions: &[String], debug: bool) -> Outcome {
+    let app = load(cli)?;
+    let built = run_build(cli, &app, functions, debug)?;
+    match cli.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&built).expect("record serializes")
+        ),
+        Output::Human if cli.quiet == 0 => {
+            for (kind, items) in [("function", &built.functions), ("layer", &built.layers)] {
+                for (name, a) in items {
+                    println!(
+                        "{kind:<8} {name:<24} {:>10}  sha256:{}  {}",
+                        crate::build::archive::human(a.size),
+                        a.sha256,
+                        a.path.display()
+                    );
+                }
+            }
+            if built.functions.is_empty() && built.layers.is_empty() {
+                println!("nothing to build: no function is built from a crate");
+            }
+        }
+        Output::Human => {}
     }
     Ok(())
 }

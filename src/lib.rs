@@ -2,6 +2,7 @@
 //!
 //! See `ARCHITECTURE.md` for how the modules fit together.
 
+pub mod build;
 pub mod cli;
 pub mod diagnostic;
 #[doc(hidden)]

@@ -331,18 +331,6 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
                 }
             }
         }
-        if let (Some(r), Some(p)) = (concurrency.reserved, concurrency.provisioned) {
-            let need = match p {
-                Provisioned::Fixed(n) => n,
-                Provisioned::Auto { max, .. } => max,
-            };
-            if need > r {
-                let k = f.key("concurrency").expect("read");
-                cx.at("concurrency", |cx| {
-                    cx.error(k.pos, format!("provisioned concurrency ({need}) cannot exceed reserved concurrency ({r})"))
-                });
-            }
-        }
         f.finish(cx);
         Some(Function {
             code,
@@ -533,8 +521,11 @@ pub fn decode_trigger(
         );
         return None;
     };
+    // Each kind's options are read even when the kind's own value has an
+    // error, so that they are checked too and not reported as unknown keys.
     let kind = match kind {
-        "http" => f.opt(cx, "http", http_route).map(|route| {
+        "http" => {
+            let route = f.opt(cx, "http", http_route);
             let auth = f.opt(cx, "auth", |cx, a| {
                 Some(match cx.one_of(a, &["none", "iam", "jwt"])? {
                     "none" => HttpAuth::None,
@@ -563,11 +554,11 @@ pub fn decode_trigger(
                     a
                 }
             };
-            TriggerKind::Http(HttpRoute { auth, ..route })
-        }),
+            route.map(|route| TriggerKind::Http(HttpRoute { auth, ..route }))
+        }
         "url" => f.opt(cx, "url", function_url).map(TriggerKind::Url),
-        "schedule" => f
-            .opt(cx, "schedule", |cx, v| {
+        "schedule" => {
+            let schedule = f.opt(cx, "schedule", |cx, v| {
                 let s = cx.nonempty(v)?;
                 match schedule::parse(&s) {
                     Ok(s) => Some(s),
@@ -576,69 +567,74 @@ pub fn decode_trigger(
                         None
                     }
                 }
-            })
-            .map(|schedule| {
-                let payload = f.opt(cx, "payload", |cx, p| cx.tree(p));
-                let enabled = f.opt(cx, "enabled", |cx, b| cx.bool(b)).unwrap_or(true);
+            });
+            let payload = f.opt(cx, "payload", |cx, p| cx.tree(p));
+            let enabled = f.opt(cx, "enabled", |cx, b| cx.bool(b)).unwrap_or(true);
+            schedule.map(|schedule| {
                 TriggerKind::Schedule(ScheduleTrigger {
                     schedule,
                     payload,
                     enabled,
                 })
-            }),
-        "queue" => f
-            .opt(cx, "queue", |cx, v| named_ref(cx, v, Section::Queues))
-            .and_then(|q| queue_trigger(cx, &mut f, q, known, consumer)),
-        "stream" => f
-            .opt(cx, "stream", |cx, v| stream_source(cx, v, known))
-            .map(|source| stream_trigger(cx, &mut f, source)),
-        "topic" => f
-            .opt(cx, "topic", |cx, v| named_ref(cx, v, Section::Topics))
-            .map(|topic| {
-                let filter_policy = f.opt(cx, "filter_policy", |cx, p| {
-                    let t = cx.tree(p)?;
-                    if !matches!(t, Tree::Map(_)) {
-                        cx.error(p.pos, "a filter policy is a mapping");
-                        return None;
-                    }
-                    Some(t)
-                });
+            })
+        }
+        "queue" => {
+            let queue = f.opt(cx, "queue", |cx, v| named_ref(cx, v, Section::Queues));
+            queue_trigger(cx, &mut f, queue, known, consumer)
+        }
+        "stream" => {
+            let source = f.opt(cx, "stream", |cx, v| stream_source(cx, v, known));
+            stream_trigger(cx, &mut f, source)
+        }
+        "topic" => {
+            let topic = f.opt(cx, "topic", |cx, v| named_ref(cx, v, Section::Topics));
+            let filter_policy = f.opt(cx, "filter_policy", |cx, p| {
+                let t = cx.tree(p)?;
+                if !matches!(t, Tree::Map(_)) {
+                    cx.error(p.pos, "a filter policy is a mapping");
+                    return None;
+                }
+                Some(t)
+            });
+            topic.map(|topic| {
                 TriggerKind::Topic(TopicTrigger {
                     topic,
                     filter_policy,
                 })
-            }),
-        "bucket" => f
-            .opt(cx, "bucket", |cx, v| named_ref(cx, v, Section::Buckets))
-            .map(|bucket| {
-                let events = f
-                    .opt(cx, "events", |cx, e| {
-                        let mut v = cx.list(e, |cx, i| {
-                            Some(match cx.one_of(i, &["created", "removed"])? {
-                                "created" => BucketEvent::Created,
-                                _ => BucketEvent::Removed,
-                            })
-                        })?;
-                        v.sort();
-                        v.dedup();
-                        if v.is_empty() {
-                            cx.error(e.pos, "list at least one event: created or removed");
-                            return None;
-                        }
-                        Some(v)
-                    })
-                    .unwrap_or_else(|| vec![BucketEvent::Created]);
-                let prefix = f.opt(cx, "prefix", |cx, p| cx.nonempty(p));
-                let suffix = f.opt(cx, "suffix", |cx, p| cx.nonempty(p));
+            })
+        }
+        "bucket" => {
+            let bucket = f.opt(cx, "bucket", |cx, v| named_ref(cx, v, Section::Buckets));
+            let events = f
+                .opt(cx, "events", |cx, e| {
+                    let mut v = cx.list(e, |cx, i| {
+                        Some(match cx.one_of(i, &["created", "removed"])? {
+                            "created" => BucketEvent::Created,
+                            _ => BucketEvent::Removed,
+                        })
+                    })?;
+                    v.sort();
+                    v.dedup();
+                    if v.is_empty() {
+                        cx.error(e.pos, "list at least one event: created or removed");
+                        return None;
+                    }
+                    Some(v)
+                })
+                .unwrap_or_else(|| vec![BucketEvent::Created]);
+            let prefix = f.opt(cx, "prefix", |cx, p| cx.nonempty(p));
+            let suffix = f.opt(cx, "suffix", |cx, p| cx.nonempty(p));
+            bucket.map(|bucket| {
                 TriggerKind::Bucket(BucketTrigger {
                     bucket,
                     events,
                     prefix,
                     suffix,
                 })
-            }),
-        _ => f
-            .opt(cx, "event", |cx, v| {
+            })
+        }
+        _ => {
+            let event = f.opt(cx, "event", |cx, v| {
                 let mut ef = cx.map(v)?;
                 let pattern = ef.req(cx, "pattern", |cx, p| {
                     let t = cx.tree(p)?;
@@ -657,13 +653,15 @@ pub fn decode_trigger(
                     pattern: pattern?,
                     bus,
                 })
-            })
-            .map(|mut e| {
-                if let Some(bus) = f.opt(cx, "bus", |cx, b| cx.interp(b)) {
-                    e.bus = Some(bus);
+            });
+            let bus = f.opt(cx, "bus", |cx, b| cx.interp(b));
+            event.map(|mut e| {
+                if bus.is_some() {
+                    e.bus = bus;
                 }
                 TriggerKind::Event(e)
-            }),
+            })
+        }
     };
     f.finish(cx);
     Some(Trigger { kind: kind?, loc })
@@ -781,11 +779,12 @@ fn filters(cx: &mut Cx, n: &Node) -> Option<Vec<Tree>> {
 fn queue_trigger(
     cx: &mut Cx,
     f: &mut Fields,
-    queue: String,
+    queue: Option<String>,
     known: &Known,
     consumer: Option<(&str, Duration)>,
 ) -> Option<TriggerKind> {
-    let target = known.queues.get(&queue);
+    let target = queue.as_ref().and_then(|q| known.queues.get(q));
+    let name = queue.as_deref().unwrap_or_default();
     let fifo = target.is_some_and(|q| q.fifo);
     let max_batch = if fifo { 10 } else { 10_000 };
     let batch_size = f
@@ -798,7 +797,7 @@ fn queue_trigger(
             cx.error(
                 k.pos,
                 format!(
-                    "queue `{queue}` is FIFO: Lambda does not allow a batch window on FIFO queues"
+                    "queue `{name}` is FIFO: Lambda does not allow a batch window on FIFO queues"
                 ),
             )
         });
@@ -820,14 +819,14 @@ fn queue_trigger(
         .opt(cx, "report_batch_item_failures", |cx, n| cx.bool(n))
         .unwrap_or(true);
     let filter = f.opt(cx, "filter", filters).unwrap_or_default();
-    if let (Some(q), Some((name, timeout))) = (target, consumer) {
+    if let (Some(q), Some((consumer, timeout))) = (target, consumer) {
         let need = timeout.0 * 6;
         if q.visibility_timeout.0 < need {
             let loc = q.visibility_loc.clone().unwrap_or_else(|| q.loc.clone());
             cx.report(
                 &loc,
                 format!(
-                    "queue `{queue}` has a visibility timeout of {}, less than 6 × the timeout of its consumer `{name}` ({} × 6 = {})",
+                    "queue `{name}` has a visibility timeout of {}, less than 6 × the timeout of its consumer `{consumer}` ({} × 6 = {})",
                     q.visibility_timeout,
                     timeout,
                     Duration(need)
@@ -837,7 +836,7 @@ fn queue_trigger(
         }
     }
     Some(TriggerKind::Queue(QueueTrigger {
-        queue,
+        queue: queue?,
         batch_size,
         batch_window,
         max_concurrency,
@@ -886,7 +885,11 @@ fn stream_source(cx: &mut Cx, v: &Node, known: &Known) -> Option<StreamSource> {
     out
 }
 
-fn stream_trigger(cx: &mut Cx, f: &mut Fields, source: StreamSource) -> TriggerKind {
+fn stream_trigger(
+    cx: &mut Cx,
+    f: &mut Fields,
+    source: Option<StreamSource>,
+) -> Option<TriggerKind> {
     let starting_position = f
         .opt(cx, "starting_position", |cx, n| {
             Some(match cx.one_of(n, &["latest", "trim_horizon"])? {
@@ -914,8 +917,8 @@ fn stream_trigger(cx: &mut Cx, f: &mut Fields, source: StreamSource) -> TriggerK
         .opt(cx, "report_batch_item_failures", |cx, n| cx.bool(n))
         .unwrap_or(false);
     let filter = f.opt(cx, "filter", filters).unwrap_or_default();
-    TriggerKind::Stream(StreamTrigger {
-        source,
+    Some(TriggerKind::Stream(StreamTrigger {
+        source: source?,
         starting_position,
         batch_size,
         batch_window,
@@ -926,7 +929,7 @@ fn stream_trigger(cx: &mut Cx, f: &mut Fields, source: StreamSource) -> TriggerK
         on_failure,
         report_batch_item_failures,
         filter,
-    })
+    }))
 }
 
 /// `{ queue: x }`, `{ topic: x }`, `{ function: x }` or `{ bus: name-or-arn }`,
@@ -1015,6 +1018,23 @@ fn concurrency(cx: &mut Cx, n: &Node) -> Option<Concurrency> {
             utilization,
         })
     });
+    if let (Some(r), Some(p)) = (reserved, provisioned) {
+        let need = match p {
+            Provisioned::Fixed(n) => n,
+            Provisioned::Auto { max, .. } => max,
+        };
+        if need > r {
+            let at = f.get("provisioned").expect("read").pos;
+            cx.at("provisioned", |cx| {
+                cx.error(
+                    at,
+                    format!(
+                        "provisioned concurrency ({need}) cannot exceed reserved concurrency ({r})"
+                    ),
+                )
+            });
+        }
+    }
     f.finish(cx);
     Some(Concurrency {
         reserved,

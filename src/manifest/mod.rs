@@ -71,12 +71,12 @@ pub fn load_str(
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(e) => {
-            let message = if text.trim().is_empty() {
-                "the manifest is empty".to_string()
+            let (message, hint) = if text.trim().is_empty() {
+                ("the manifest is empty".to_string(), None)
             } else {
-                format!("invalid YAML: {}", e.message)
+                (format!("invalid YAML: {}", e.message), e.hint)
             };
-            cx.error(e.pos, message);
+            cx.error_hint(e.pos, message, hint);
             return Err(LoadError::Invalid {
                 diagnostics: cx.diags,
                 sources,

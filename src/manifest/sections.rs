@@ -343,7 +343,8 @@ fn decode_parameters(cx: &mut Cx, node: &Node) -> Option<Vec<(String, ParamDecl)
 
 struct StageDecl {
     name: String,
-    parameters: Vec<(String, String, Loc)>,
+    /// Name, value, the value's place and the name's place.
+    parameters: Vec<(String, String, Loc, Loc)>,
     defaults: Option<Settings>,
     tags: BTreeMap<String, String>,
 }
@@ -365,7 +366,7 @@ fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
                     for (pk, pv) in pf.entries {
                         cx.at(&pk.name, |cx| {
                             if let Some(s) = cx.string(pv) {
-                                ps.push((pk.name.clone(), s, cx.loc(pv.pos)));
+                                ps.push((pk.name.clone(), s, cx.loc(pv.pos), cx.loc(pk.pos)));
                             }
                         });
                     }
@@ -401,7 +402,7 @@ fn resolve_parameters(
     let _ = top;
     let mut out = BTreeMap::new();
     if let Some(s) = stage {
-        for (name, _, loc) in &s.parameters {
+        for (name, _, _, loc) in &s.parameters {
             if !params.iter().any(|(p, _)| p == name) {
                 let hint = did_you_mean(name, params.iter().map(|(p, _)| p.as_str()))
                     .or(Some("declare it under `parameters:` first".into()));
@@ -410,9 +411,9 @@ fn resolve_parameters(
         }
     }
     for (name, decl) in params {
-        let staged = stage.and_then(|s| s.parameters.iter().find(|(p, _, _)| p == name));
+        let staged = stage.and_then(|s| s.parameters.iter().find(|(p, ..)| p == name));
         let value = match (staged, &decl.default) {
-            (Some((_, v, loc)), _) => {
+            (Some((_, v, loc, _)), _) => {
                 if !decl.allowed.is_empty() && !decl.allowed.contains(v) {
                     cx.report(
                         loc,
@@ -602,9 +603,13 @@ fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
             })
             .unwrap_or_default();
         for ix in &raw_indexes {
-            for (name, ty, pos) in std::iter::once(&ix.pk).chain(ix.sk.iter()) {
+            let keys = std::iter::once(("partition_key", &ix.pk))
+                .chain(ix.sk.iter().map(|k| ("sort_key", k)));
+            for (which, (name, ty, pos)) in keys {
                 if let Some(t) = ty {
-                    cx.at("indexes", |cx| cx.at(&ix.name, |cx| declare(cx, name, *t, *pos)));
+                    cx.at("indexes", |cx| {
+                        cx.at(&ix.name, |cx| cx.at(which, |cx| declare(cx, name, *t, *pos)))
+                    });
                 }
             }
         }
@@ -950,7 +955,7 @@ fn definition_file(
             }
         }
         Err(e) => {
-            inner.error(e.pos, e.message);
+            inner.error_hint(e.pos, e.message, e.hint);
             None
         }
     };
@@ -1016,11 +1021,14 @@ pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
         .opt(cx, "allow_credentials", |cx, n| cx.bool(n))
         .unwrap_or(false);
     if allow_credentials && origins.iter().any(|o| o == "*") {
-        cx.error_hint(
-            f.pos,
-            "CORS with `allow_credentials: true` cannot allow every origin (`*`)",
-            Some("list the origins explicitly".into()),
-        );
+        let at = f.get("allow_credentials").expect("read").pos;
+        cx.at("allow_credentials", |cx| {
+            cx.error_hint(
+                at,
+                "CORS with `allow_credentials: true` cannot allow every origin (`*`)",
+                Some("list the origins explicitly".into()),
+            )
+        });
     }
     f.finish(cx);
     Some(Cors {

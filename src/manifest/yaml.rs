@@ -117,10 +117,15 @@ impl Node {
 pub struct SyntaxError {
     pub message: String,
     pub pos: Pos,
+    pub hint: Option<String>,
 }
 
 /// Parses one YAML document into a spanned tree.
 pub fn parse(src: &str) -> Result<Node, SyntaxError> {
+    parse_once(src).map_err(|e| closer_to_the_cause(src, e))
+}
+
+fn parse_once(src: &str) -> Result<Node, SyntaxError> {
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
     };
@@ -134,8 +139,93 @@ pub fn parse(src: &str) -> Result<Node, SyntaxError> {
         SyntaxError {
             message: syntax_message(&e),
             pos,
+            hint: None,
         }
     })
+}
+
+/// The parser stops where it can no longer go on, which is often after the
+/// mistake: a tab is reported at the end of the previous scalar, a `[` left
+/// open at the line where the text stops making sense as a list. Points
+/// those errors at their cause.
+fn closer_to_the_cause(src: &str, e: SyntaxError) -> SyntaxError {
+    let lines: Vec<(usize, &str)> = src
+        .split_inclusive('\n')
+        .scan(0, |off, l| {
+            let start = *off;
+            *off += l.len();
+            Some((start, l))
+        })
+        .collect();
+    let first = (e.pos.line.max(1) - 1) as usize;
+    if e.message.contains("tab") && !e.message.contains("table") {
+        let indent_tab = lines
+            .iter()
+            .enumerate()
+            .skip(first)
+            .find_map(|(i, (start, l))| {
+                let indent = l.len() - l.trim_start_matches([' ', '\t']).len();
+                l[..indent].find('\t').map(|t| (i, start + t, t))
+            });
+        if let Some((i, offset, t)) = indent_tab {
+            return SyntaxError {
+                message: "a tab in the indentation: YAML indents with spaces only".into(),
+                pos: Pos {
+                    line: i as u32 + 1,
+                    column: t as u32 + 1,
+                    offset,
+                    len: 1,
+                },
+                hint: Some("replace the tab with spaces".into()),
+            };
+        }
+    }
+    if e.message.starts_with("multiple YAML documents") {
+        let separator = lines[..(first + 1).min(lines.len())]
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, (_, l))| l.starts_with("---"));
+        let pos = match separator {
+            Some((i, (offset, _))) => Pos {
+                line: i as u32 + 1,
+                column: 1,
+                offset: *offset,
+                len: 3,
+            },
+            None => e.pos,
+        };
+        return SyntaxError {
+            message: "more than one YAML document: a manifest is a single document".into(),
+            pos,
+            hint: Some("remove the `---` separator and merge the documents".into()),
+        };
+    }
+    // A bracket or quote left open on an earlier line: the text before the
+    // line where the parser stopped already fails with "unclosed ...".
+    if let Some((start, _)) = lines.get(first).filter(|_| first > 0) {
+        if let Err(open) = parse_once(&src[..*start]) {
+            if open.message.starts_with("unclosed") {
+                return SyntaxError {
+                    hint: Some(format!(
+                        "it is still open at line {}, column {}, where the parser stopped: {}",
+                        e.pos.line, e.pos.column, e.message
+                    )),
+                    ..open
+                };
+            }
+        }
+    }
+    if e.message.contains("did not find expected key") {
+        return SyntaxError {
+            hint: Some(
+                "check this line's indentation: the keys of one mapping start in the same column"
+                    .into(),
+            ),
+            ..e
+        };
+    }
+    e
 }
 
 /// The parser's message without its own location prefix and snippet: ferry
@@ -288,6 +378,28 @@ mod tests {
         assert_eq!(e.pos.line, 1);
         assert!(e.message.contains("unclosed"), "{}", e.message);
         assert!(!e.message.contains("line 1"), "{}", e.message);
+    }
+
+    #[test]
+    fn unclosed_bracket_is_reported_where_it_opens() {
+        let e = parse("a:\n  m: [128\n  t: 3s\n").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (2, 6));
+        assert!(e.message.contains("unclosed bracket"), "{}", e.message);
+        assert!(e.hint.unwrap().contains("line 3"));
+    }
+
+    #[test]
+    fn tab_in_indentation_is_pointed_at() {
+        let e = parse("a:\n  - x\n\t- y\n").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (3, 1));
+        assert!(e.message.contains("tab"), "{}", e.message);
+    }
+
+    #[test]
+    fn second_document_is_reported_at_its_separator() {
+        let e = parse("a: 1\n---\na: 2\n").unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (2, 1));
+        assert!(!e.message.contains("from_str"), "{}", e.message);
     }
 
     #[test]

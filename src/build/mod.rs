@@ -1,0 +1,319 @@
+//! Build: cross-compile every function in one cargo run per architecture,
+//! verify each binary, and pack reproducible zips under `.ferry/build/`.
+//!
+//! `workspace` resolves packages and binaries with cargo metadata,
+//! `toolchain` checks targets, zig and cargo-zigbuild, `elf` verifies
+//! machine and glibc, and `archive` writes the zips.
+
+pub mod archive;
+pub mod elf;
+pub mod toolchain;
+pub mod workspace;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Diagnostic;
+use crate::manifest::decode::did_you_mean;
+use crate::manifest::model::{App, Architecture, Code, LayerRef};
+
+/// What to build.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Only these functions; all when empty.
+    pub functions: Vec<String>,
+    /// The dev profile instead of release.
+    pub debug: bool,
+    /// Pass `-q` to cargo.
+    pub quiet: bool,
+}
+
+/// One built zip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// The zip, relative to the manifest's folder.
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+    /// `arm64` or `x86_64` for functions; absent for layers.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub architecture: Option<String>,
+}
+
+/// Every artifact built so far, as recorded in `.ferry/build/artifacts.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub functions: BTreeMap<String, Artifact>,
+    pub layers: BTreeMap<String, Artifact>,
+}
+
+#[derive(Debug)]
+pub enum BuildError {
+    /// Problems tied to a place in the manifest (`crate`, `bin`).
+    Diagnostics(Vec<Diagnostic>),
+    Message(String),
+}
+
+impl From<String> for BuildError {
+    fn from(s: String) -> Self {
+        BuildError::Message(s)
+    }
+}
+
+/// `.ferry/build` next to the manifest.
+pub fn out_dir(app: &App) -> PathBuf {
+    app.root().join(".ferry").join("build")
+}
+
+fn record_path(app: &App) -> PathBuf {
+    out_dir(app).join("artifacts.json")
+}
+
+/// The artifacts recorded by earlier builds (empty when none).
+pub fn read_record(app: &App) -> Record {
+    std::fs::read(record_path(app))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+struct Job {
+    function: String,
+    package: String,
+    bin: String,
+    arch: Architecture,
+    glibc: (u32, u32),
+    runtime: &'static str,
+}
+
+/// Builds the selected functions and every layer; returns what was built.
+pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
+    for name in &opts.functions {
+        if !app.functions.contains_key(name) {
+            let hint = did_you_mean(name, app.functions.keys().map(String::as_str))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            return Err(BuildError::Message(format!(
+                "no function `{name}` in {}{hint}",
+                app.manifest.display()
+            )));
+        }
+    }
+    let selected: Vec<(&String, &crate::manifest::model::Function)> = app
+        .functions
+        .iter()
+        .filter(|(n, _)| opts.functions.is_empty() || opts.functions.contains(n))
+        .filter(|(_, f)| matches!(f.code, Code::Crate { .. }))
+        .collect();
+    let dir = out_dir(app);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut record = read_record(app);
+    let mut built = Record::default();
+
+    // Layers first: their sizes count toward each function's limit.
+    let mut layer_sizes = BTreeMap::new();
+    for (name, layer) in &app.layers {
+        let src = app.root().join(&layer.path);
+        let (zip, unzipped) = archive::folder_zip(&src)
+            .map_err(|e| format!("layer `{name}`: cannot read {}: {e}", src.display()))?;
+        archive::check_limits(&format!("layer `{name}`"), zip.len() as u64, unzipped)?;
+        let rel = PathBuf::from(".ferry/build/layers").join(format!("{name}.zip"));
+        write_if_changed(&app.root().join(&rel), &zip)?;
+        layer_sizes.insert(name.clone(), unzipped);
+        let a = Artifact {
+            path: rel,
+            size: zip.len() as u64,
+            sha256: archive::sha256_hex(&zip),
+            architecture: None,
+        };
+        built.layers.insert(name.clone(), a);
+    }
+
+    if !selected.is_empty() {
+        let ws = workspace::load(&app.root())?;
+        let mut jobs = Vec::new();
+        let mut diags = Vec::new();
+        for (name, f) in &selected {
+            let Code::Crate { package, bin } = &f.code else {
+                continue;
+            };
+            match workspace::resolve(&ws, name, package, bin.as_deref()) {
+                Ok((package, bin)) => jobs.push(Job {
+                    function: (*name).clone(),
+                    package,
+                    bin,
+                    arch: f.architecture,
+                    glibc: f.runtime.glibc(),
+                    runtime: f.runtime.id(),
+                }),
+                Err(e) => diags.push(Diagnostic {
+                    file: f.loc.file.clone(),
+                    path: format!("{}.{}", f.loc.path, e.key),
+                    pos: f.loc.pos,
+                    message: e.message,
+                    hint: e.hint,
+                }),
+            }
+        }
+        if !diags.is_empty() {
+            return Err(BuildError::Diagnostics(diags));
+        }
+        toolchain::check_zig()?;
+        let profile_dir = if opts.debug { "debug" } else { "release" };
+        let tuning = profile_tuning(&ws.root);
+        for arch in [Architecture::Arm64, Architecture::X86_64] {
+            let group: Vec<&Job> = jobs.iter().filter(|j| j.arch == arch).collect();
+            if group.is_empty() {
+                continue;
+            }
+            // One glibc per architecture: the oldest any function needs runs
+            // on every newer runtime.
+            let glibc = group.iter().map(|j| j.glibc).min().unwrap_or((2, 34));
+            let triple = arch.triple();
+            toolchain::check_target(triple)?;
+            cargo_build(&ws.root, &group, triple, glibc, opts, &tuning)?;
+            for j in group {
+                let bin_path = ws.target_dir.join(triple).join(profile_dir).join(&j.bin);
+                let bytes = std::fs::read(&bin_path).map_err(|e| {
+                    format!(
+                        "function `{}`: cannot read {}: {e}",
+                        j.function,
+                        bin_path.display()
+                    )
+                })?;
+                let info = elf::inspect(&bytes).map_err(|e| {
+                    format!("function `{}`: {}: {e}", j.function, bin_path.display())
+                })?;
+                elf::verify(&info, j.arch, j.glibc, j.runtime).map_err(|e| {
+                    format!(
+                        "function `{}` would not run on Lambda: {} {e}",
+                        j.function,
+                        bin_path.display()
+                    )
+                })?;
+                let zip = archive::function_zip(&bytes)
+                    .map_err(|e| format!("function `{}`: {e}", j.function))?;
+                let layers: u64 = app.functions[&j.function]
+                    .layers
+                    .iter()
+                    .filter_map(|l| match l {
+                        LayerRef::Named(n) => layer_sizes.get(n).copied(),
+                        LayerRef::Arn(_) => None,
+                    })
+                    .sum();
+                archive::check_limits(
+                    &format!("function `{}`", j.function),
+                    zip.len() as u64,
+                    bytes.len() as u64 + layers,
+                )?;
+                let rel = PathBuf::from(".ferry/build").join(format!("{}.zip", j.function));
+                write_if_changed(&app.root().join(&rel), &zip)?;
+                built.functions.insert(
+                    j.function.clone(),
+                    Artifact {
+                        path: rel,
+                        size: zip.len() as u64,
+                        sha256: archive::sha256_hex(&zip),
+                        architecture: Some(j.arch.id().to_string()),
+                    },
+                );
+            }
+        }
+    }
+
+    record.functions.extend(built.functions.clone());
+    record.layers = built.layers.clone();
+    record
+        .functions
+        .retain(|n, _| app.functions.contains_key(n));
+    let json = serde_json::to_vec_pretty(&record).expect("record serializes");
+    write_if_changed(&record_path(app), &json)?;
+    Ok(built)
+}
+
+/// Writes `bytes` unless the file already holds them (keeps its mtime).
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// ferry's release settings for Lambda, each given to cargo only when the
+/// workspace's own `[profile.release]` does not set it: small, fast
+/// binaries (`lto = "thin"`, `codegen-units = 1`, `strip = true`). Panics
+/// keep unwinding, so that the runtime reports a handler's panic as an error
+/// and the instance stays warm.
+pub fn profile_tuning(workspace_root: &Path) -> Vec<String> {
+    let own: toml::Table = std::fs::read_to_string(workspace_root.join("Cargo.toml"))
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    let release = own
+        .get("profile")
+        .and_then(|p| p.get("release"))
+        .and_then(|r| r.as_table())
+        .cloned()
+        .unwrap_or_default();
+    [
+        ("lto", "\"thin\""),
+        ("codegen-units", "1"),
+        ("strip", "true"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| !release.contains_key(*k))
+    .map(|(k, v)| format!("profile.release.{k}={v}"))
+    .collect()
+}
+
+fn cargo_build(
+    root: &Path,
+    group: &[&Job],
+    triple: &str,
+    glibc: (u32, u32),
+    opts: &Options,
+    tuning: &[String],
+) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(root)
+        .arg("zigbuild")
+        .arg("--target")
+        .arg(format!("{triple}.{}.{}", glibc.0, glibc.1));
+    if !opts.debug {
+        cmd.arg("--release");
+        for t in tuning {
+            cmd.arg("--config").arg(t);
+        }
+    }
+    if opts.quiet {
+        cmd.arg("-q");
+    }
+    let mut packages: Vec<&str> = group.iter().map(|j| j.package.as_str()).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    for p in packages {
+        cmd.arg("-p").arg(p);
+    }
+    let mut bins: Vec<&str> = group.iter().map(|j| j.bin.as_str()).collect();
+    bins.sort_unstable();
+    bins.dedup();
+    for b in bins {
+        cmd.arg("--bin").arg(b);
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "cargo could not build the functions for {triple} (its errors are above)"
+        ));
+    }
+    Ok(())
+}
