@@ -2,8 +2,10 @@
 //!
 //! See `ARCHITECTURE.md` for how the modules fit together.
 
+pub mod aws;
 pub mod build;
 pub mod cli;
+pub mod deploy;
 pub mod diagnostic;
 #[doc(hidden)]
 pub mod fixtures;

@@ -1,5 +1,8 @@
 //! The command line: parses flags and calls the library. No logic of its
-//! own beyond choosing what to print and the exit code.
+//! own beyond choosing what to print and the exit code. `stack` holds the
+//! commands that talk to AWS.
+
+mod stack;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -84,6 +87,59 @@ pub enum Command {
         #[arg(long)]
         debug: bool,
     },
+    /// Create or update the per-account-and-region ferry-bootstrap stack (artifact bucket)
+    Bootstrap,
+    /// Build, upload, preview and deploy the stack through a change set
+    Deploy {
+        /// Deploy without asking (required without a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Create the change set and keep it for review instead of executing it
+        #[arg(long)]
+        no_execute: bool,
+        /// Allow removing or replacing tables, buckets and queues
+        #[arg(long)]
+        allow_data_loss: bool,
+        /// Use the artifacts of the last `ferry build`
+        #[arg(long)]
+        no_build: bool,
+    },
+    /// Preview what deploy would change (against the last build), keeping nothing
+    Diff {
+        /// Exit with 3 when there are changes, 0 when there are none
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Print the stack's outputs
+    Outputs,
+    /// Delete the stack (retained tables and buckets are left behind and listed)
+    Destroy {
+        /// Delete without asking (required without a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Invoke a deployed function through its alias
+    Invoke {
+        /// The function
+        function: String,
+        /// The event: JSON text, or @file
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        /// Invoke asynchronously (prints the 202)
+        #[arg(long = "async")]
+        asynchronous: bool,
+    },
+    /// Print a deployed function's CloudWatch logs
+    Logs {
+        /// The function
+        function: String,
+        /// Keep printing new events
+        #[arg(long)]
+        follow: bool,
+        /// How far back to start, e.g. 10m, 2h, 1d
+        #[arg(long, default_value = "10m")]
+        since: String,
+    },
     /// Print the JSON Schema of ferry.yaml
     Schema,
     /// Write the CloudFormation template(s) for the stage (no AWS calls, no build)
@@ -103,9 +159,11 @@ pub enum Command {
 }
 
 /// Why a command failed. Either way the exit code is 1.
-enum Failure {
+pub(crate) enum Failure {
     /// Print this message.
     Message(String),
+    /// Exit with this code, nothing more to print.
+    Exit(u8),
     /// Already printed.
     Reported,
 }
@@ -116,7 +174,7 @@ impl From<String> for Failure {
     }
 }
 
-type Outcome = Result<(), Failure>;
+pub(crate) type Outcome = Result<(), Failure>;
 
 /// The entry point of the `ferry` binary.
 pub fn main() -> ExitCode {
@@ -131,6 +189,7 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Reported) => ExitCode::from(1),
+        Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Message(m)) => {
             eprintln!("error: {m}");
             ExitCode::from(1)
@@ -142,6 +201,13 @@ fn run(cli: &Cli) -> Outcome {
     match &cli.command {
         Command::Validate => validate(cli),
         Command::Build { functions, debug } => build(cli, functions, *debug),
+        Command::Bootstrap
+        | Command::Deploy { .. }
+        | Command::Diff { .. }
+        | Command::Outputs
+        | Command::Destroy { .. }
+        | Command::Invoke { .. }
+        | Command::Logs { .. } => stack::run(cli),
         Command::Synth { out, format } => synth(cli, out.as_deref(), *format),
         Command::Schema => {
             println!("{}", crate::schema::json());
@@ -174,7 +240,7 @@ fn manifest_path(cli: &Cli) -> Result<PathBuf, Failure> {
 }
 
 /// Loads the model, printing diagnostics on failure.
-fn load(cli: &Cli) -> Result<App, Failure> {
+pub(crate) fn load(cli: &Cli) -> Result<App, Failure> {
     let path = manifest_path(cli)?;
     match manifest::load(&path, &cli.stage) {
         Ok(app) => Ok(app),

@@ -1,0 +1,181 @@
+//! The AWS calls ferry makes, behind small traits with plain data types, so
+//! that the deploy logic runs the same against AWS, a local emulator, or
+//! recorded responses in tests. `sdk` implements them with the AWS SDK.
+
+pub mod sdk;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// An AWS error, as a message for the user, with the service's error code
+/// when it gave one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AwsError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<AwsError> for String {
+    fn from(e: AwsError) -> String {
+        e.message
+    }
+}
+
+pub type AwsResult<T> = Result<T, AwsError>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stack {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeSetKind {
+    Create,
+    Update,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TemplateSource {
+    Body(String),
+    Url(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeSetRequest {
+    pub stack: String,
+    pub name: String,
+    pub kind: ChangeSetKind,
+    pub template: TemplateSource,
+    pub parameters: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    pub include_nested: bool,
+}
+
+/// One row of a change set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// Add, Modify, Remove, Import or Dynamic.
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// True, False or Conditional, when CloudFormation says.
+    pub replacement: Option<String>,
+    /// For a nested stack: its own change set.
+    pub nested_change_set: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeSet {
+    pub id: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub execution_status: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackEvent {
+    pub id: String,
+    pub stack_name: String,
+    pub logical_id: String,
+    pub physical_id: Option<String>,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: Option<String>,
+    /// Seconds since the epoch.
+    pub timestamp: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackResource {
+    pub logical_id: String,
+    pub physical_id: Option<String>,
+    pub resource_type: String,
+}
+
+pub trait CloudFormation {
+    /// `None` when the stack does not exist.
+    fn describe_stack(&self, name: &str) -> impl Future<Output = AwsResult<Option<Stack>>>;
+    fn create_change_set(&self, req: &ChangeSetRequest) -> impl Future<Output = AwsResult<String>>;
+    /// The change set with all its changes (every page).
+    fn describe_change_set(&self, id: &str) -> impl Future<Output = AwsResult<ChangeSet>>;
+    fn execute_change_set(&self, id: &str) -> impl Future<Output = AwsResult<()>>;
+    fn delete_change_set(&self, id: &str) -> impl Future<Output = AwsResult<()>>;
+    /// The stack's events, newest first, down to (not including) `after`
+    /// when given.
+    fn stack_events(
+        &self,
+        stack: &str,
+        after: Option<&str>,
+    ) -> impl Future<Output = AwsResult<Vec<StackEvent>>>;
+    fn delete_stack(&self, name: &str) -> impl Future<Output = AwsResult<()>>;
+    fn get_template(&self, name: &str) -> impl Future<Output = AwsResult<String>>;
+    fn stack_resources(&self, name: &str) -> impl Future<Output = AwsResult<Vec<StackResource>>>;
+}
+
+pub trait Storage {
+    fn object_exists(&self, bucket: &str, key: &str) -> impl Future<Output = AwsResult<bool>>;
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> impl Future<Output = AwsResult<()>>;
+    /// The HTTPS (or emulator) URL of an object, for `TemplateURL`.
+    fn object_url(&self, bucket: &str, key: &str) -> String;
+}
+
+pub trait Identity {
+    fn account_id(&self) -> impl Future<Output = AwsResult<String>>;
+    fn region(&self) -> String;
+}
+
+pub trait Roles {
+    /// The role's trust policy document, `None` when there is no such role.
+    fn trust_policy(&self, role_name: &str) -> impl Future<Output = AwsResult<Option<String>>>;
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    pub status: i32,
+    pub payload: Vec<u8>,
+    pub function_error: Option<String>,
+    /// The decoded tail of the log (synchronous calls).
+    pub log_tail: Option<String>,
+}
+
+pub trait Functions {
+    fn invoke(
+        &self,
+        function: &str,
+        qualifier: &str,
+        payload: Vec<u8>,
+        asynchronous: bool,
+    ) -> impl Future<Output = AwsResult<Invocation>>;
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEvent {
+    pub timestamp_ms: i64,
+    pub stream: String,
+    pub message: String,
+}
+
+pub trait Logs {
+    /// Events of a log group from `start_ms`, every page.
+    fn log_events(
+        &self,
+        group: &str,
+        start_ms: i64,
+    ) -> impl Future<Output = AwsResult<Vec<LogEvent>>>;
+}

@@ -1,0 +1,492 @@
+//! The AWS SDK behind ferry's AWS traits. Every client honours `--profile`,
+//! `--region` and `--endpoint-url` (or `AWS_ENDPOINT_URL`); with an
+//! endpoint, S3 uses path-style addressing so that local emulators work.
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_cloudformation as cfn;
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
+
+use super::*;
+
+/// Where and as whom to call AWS.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The clients ferry uses.
+pub struct Aws {
+    cfn: cfn::Client,
+    s3: aws_sdk_s3::Client,
+    sts: aws_sdk_sts::Client,
+    iam: aws_sdk_iam::Client,
+    lambda: aws_sdk_lambda::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    region: String,
+    endpoint: Option<String>,
+}
+
+impl Aws {
+    pub async fn connect(s: &Settings) -> Result<Aws, String> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &s.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &s.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &s.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let conf = loader.load().await;
+        let region = conf
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("no AWS region: pass --region, set `region:` in ferry.yaml, or configure one (AWS_REGION or ~/.aws/config)")?;
+        let endpoint = s
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let s3_conf = aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(endpoint.is_some())
+            .build();
+        Ok(Aws {
+            cfn: cfn::Client::new(&conf),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            sts: aws_sdk_sts::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
+            lambda: aws_sdk_lambda::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            region,
+            endpoint,
+        })
+    }
+}
+
+fn err<E>(what: &str, e: E) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = e.code().map(String::from);
+    let detail = e.message().map(String::from).unwrap_or_else(|| {
+        let mut s = aws_smithy_types_display(&e);
+        if s.is_empty() {
+            s = e.to_string();
+        }
+        s
+    });
+    AwsError {
+        code,
+        message: format!("{what}: {detail}"),
+    }
+}
+
+/// The whole chain of an error's sources, for errors without a service
+/// message (no credentials, connection refused, ...).
+fn aws_smithy_types_display(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !parts.contains(&t) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+impl CloudFormation for Aws {
+    async fn describe_stack(&self, name: &str) -> AwsResult<Option<Stack>> {
+        match self.cfn.describe_stacks().stack_name(name).send().await {
+            Ok(out) => Ok(out.stacks().first().map(|s| Stack {
+                id: s.stack_id().unwrap_or_default().to_string(),
+                name: s.stack_name().unwrap_or_default().to_string(),
+                status: s
+                    .stack_status()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
+                status_reason: s.stack_status_reason().map(String::from),
+                outputs: s
+                    .outputs()
+                    .iter()
+                    .filter_map(|o| {
+                        Some((
+                            o.output_key()?.to_string(),
+                            o.output_value().unwrap_or_default().to_string(),
+                        ))
+                    })
+                    .collect(),
+            })),
+            Err(e) => {
+                let is_missing = e.message().is_some_and(|m| m.contains("does not exist"));
+                if is_missing {
+                    Ok(None)
+                } else {
+                    Err(err("DescribeStacks", e))
+                }
+            }
+        }
+    }
+
+    async fn create_change_set(&self, req: &ChangeSetRequest) -> AwsResult<String> {
+        let mut call = self
+            .cfn
+            .create_change_set()
+            .stack_name(&req.stack)
+            .change_set_name(&req.name)
+            .change_set_type(match req.kind {
+                ChangeSetKind::Create => ChangeSetType::Create,
+                ChangeSetKind::Update => ChangeSetType::Update,
+            })
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .capabilities(Capability::CapabilityAutoExpand);
+        if req.include_nested {
+            call = call.include_nested_stacks(true);
+        }
+        call = match &req.template {
+            TemplateSource::Body(b) => call.template_body(b),
+            TemplateSource::Url(u) => call.template_url(u),
+        };
+        for (k, v) in &req.parameters {
+            call = call.parameters(
+                Parameter::builder()
+                    .parameter_key(k)
+                    .parameter_value(v)
+                    .build(),
+            );
+        }
+        for (k, v) in &req.tags {
+            call = call.tags(Tag::builder().key(k).value(v).build());
+        }
+        let out = call.send().await.map_err(|e| err("CreateChangeSet", e))?;
+        Ok(out.id().unwrap_or(&req.name).to_string())
+    }
+
+    async fn describe_change_set(&self, id: &str) -> AwsResult<ChangeSet> {
+        let mut token: Option<String> = None;
+        let mut cs = ChangeSet {
+            id: id.to_string(),
+            status: String::new(),
+            status_reason: None,
+            execution_status: None,
+            changes: Vec::new(),
+        };
+        loop {
+            let out = self
+                .cfn
+                .describe_change_set()
+                .change_set_name(id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("DescribeChangeSet", e))?;
+            cs.status = out
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            cs.status_reason = out.status_reason().map(String::from);
+            cs.execution_status = out.execution_status().map(|s| s.as_str().to_string());
+            for c in out.changes() {
+                let Some(rc) = c.resource_change() else {
+                    continue;
+                };
+                cs.changes.push(Change {
+                    action: rc
+                        .action()
+                        .map(|a| a.as_str().to_string())
+                        .unwrap_or_default(),
+                    logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                    replacement: rc.replacement().map(|r| r.as_str().to_string()),
+                    nested_change_set: rc.change_set_id().map(String::from),
+                });
+            }
+            token = out.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(cs);
+            }
+        }
+    }
+
+    async fn execute_change_set(&self, id: &str) -> AwsResult<()> {
+        self.cfn
+            .execute_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| err("ExecuteChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, id: &str) -> AwsResult<()> {
+        self.cfn
+            .delete_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| err("DeleteChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn stack_events(&self, stack: &str, after: Option<&str>) -> AwsResult<Vec<StackEvent>> {
+        let mut out_events = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .cfn
+                .describe_stack_events()
+                .stack_name(stack)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("DescribeStackEvents", e))?;
+            for e in out.stack_events() {
+                let id = e.event_id().unwrap_or_default().to_string();
+                if Some(id.as_str()) == after {
+                    return Ok(out_events);
+                }
+                out_events.push(StackEvent {
+                    id,
+                    stack_name: e.stack_name().unwrap_or_default().to_string(),
+                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                    physical_id: e.physical_resource_id().map(String::from),
+                    resource_type: e.resource_type().unwrap_or_default().to_string(),
+                    status: e
+                        .resource_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    reason: e.resource_status_reason().map(String::from),
+                    timestamp: e.timestamp().map(|t| t.as_secs_f64()).unwrap_or(0.0),
+                });
+            }
+            token = out.next_token().map(String::from);
+            // Without a marker, the first page is enough (newest events).
+            if token.is_none() || after.is_none() {
+                return Ok(out_events);
+            }
+        }
+    }
+
+    async fn delete_stack(&self, name: &str) -> AwsResult<()> {
+        self.cfn
+            .delete_stack()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| err("DeleteStack", e))?;
+        Ok(())
+    }
+
+    async fn get_template(&self, name: &str) -> AwsResult<String> {
+        let out = self
+            .cfn
+            .get_template()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| err("GetTemplate", e))?;
+        Ok(out.template_body().unwrap_or_default().to_string())
+    }
+
+    async fn stack_resources(&self, name: &str) -> AwsResult<Vec<StackResource>> {
+        let mut out_r = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .cfn
+                .list_stack_resources()
+                .stack_name(name)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("ListStackResources", e))?;
+            for r in out.stack_resource_summaries() {
+                out_r.push(StackResource {
+                    logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                    physical_id: r.physical_resource_id().map(String::from),
+                    resource_type: r.resource_type().unwrap_or_default().to_string(),
+                });
+            }
+            token = out.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(out_r);
+            }
+        }
+    }
+}
+
+impl Storage for Aws {
+    async fn object_exists(&self, bucket: &str, key: &str) -> AwsResult<bool> {
+        match self.s3.head_object().bucket(bucket).key(key).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let not_found = e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+                if not_found {
+                    Ok(false)
+                } else {
+                    Err(err("HeadObject", e))
+                }
+            }
+        }
+    }
+
+    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> AwsResult<()> {
+        self.s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| err("PutObject", e))?;
+        Ok(())
+    }
+
+    fn object_url(&self, bucket: &str, key: &str) -> String {
+        match &self.endpoint {
+            Some(ep) => format!("{}/{bucket}/{key}", ep.trim_end_matches('/')),
+            None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region),
+        }
+    }
+}
+
+impl Identity for Aws {
+    async fn account_id(&self) -> AwsResult<String> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| err("GetCallerIdentity", e))?;
+        Ok(out.account().unwrap_or_default().to_string())
+    }
+
+    fn region(&self) -> String {
+        self.region.clone()
+    }
+}
+
+impl Roles for Aws {
+    async fn trust_policy(&self, role_name: &str) -> AwsResult<Option<String>> {
+        match self.iam.get_role().role_name(role_name).send().await {
+            Ok(out) => Ok(out
+                .role()
+                .and_then(|r| r.assume_role_policy_document())
+                .map(percent_decode)),
+            Err(e) => {
+                if e.code() == Some("NoSuchEntity") {
+                    Ok(None)
+                } else {
+                    Err(err("GetRole", e))
+                }
+            }
+        }
+    }
+}
+
+/// IAM returns policy documents URL-encoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Functions for Aws {
+    async fn invoke(
+        &self,
+        function: &str,
+        qualifier: &str,
+        payload: Vec<u8>,
+        asynchronous: bool,
+    ) -> AwsResult<Invocation> {
+        use aws_sdk_lambda::types::{InvocationType, LogType};
+        let mut call = self
+            .lambda
+            .invoke()
+            .function_name(function)
+            .qualifier(qualifier)
+            .payload(aws_sdk_lambda::primitives::Blob::new(payload));
+        call = if asynchronous {
+            call.invocation_type(InvocationType::Event)
+        } else {
+            call.invocation_type(InvocationType::RequestResponse)
+                .log_type(LogType::Tail)
+        };
+        let out = call.send().await.map_err(|e| err("Invoke", e))?;
+        Ok(Invocation {
+            status: out.status_code(),
+            payload: out
+                .payload()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default(),
+            function_error: out.function_error().map(String::from),
+            log_tail: out.log_result().and_then(base64_decode),
+        })
+    }
+}
+
+fn base64_decode(s: &str) -> Option<String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+impl Logs for Aws {
+    async fn log_events(&self, group: &str, start_ms: i64) -> AwsResult<Vec<LogEvent>> {
+        let mut events = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .logs
+                .filter_log_events()
+                .log_group_name(group)
+                .start_time(start_ms)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("FilterLogEvents", e))?;
+            for e in out.events() {
+                events.push(LogEvent {
+                    timestamp_ms: e.timestamp().unwrap_or(0),
+                    stream: e.log_stream_name().unwrap_or_default().to_string(),
+                    message: e.message().unwrap_or_default().to_string(),
+                });
+            }
+            token = out.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(events);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decodes_iam_policy_documents() {
+        assert_eq!(
+            super::percent_decode("%7B%22Service%22%3A%22lambda.amazonaws.com%22%7D"),
+            r#"{"Service":"lambda.amazonaws.com"}"#
+        );
+    }
+}

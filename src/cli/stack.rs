@@ -1,0 +1,363 @@
+//! The commands that talk to AWS: bootstrap, deploy, diff, outputs,
+//! destroy, invoke and logs.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::{Cli, Command, Failure, Outcome, Output, load, run_build};
+use crate::aws::sdk::{Aws, Settings};
+use crate::aws::{Functions, Logs};
+use crate::build::Record;
+use crate::deploy::{self, Pending, Ui};
+use crate::manifest::model::{App, Code, Duration};
+use crate::names;
+
+pub(super) fn run(cli: &Cli) -> Outcome {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(run_async(cli))
+}
+
+fn ui(cli: &Cli) -> Ui {
+    let interactive = std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none();
+    Ui {
+        quiet: cli.quiet > 0 || cli.output == Output::Json,
+        interactive,
+        confirm: Box::new(|q| {
+            eprint!("{q} [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+            matches!(line.trim(), "y" | "Y" | "yes" | "Yes")
+        }),
+        say: Box::new(|s| eprintln!("{s}")),
+    }
+}
+
+async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure> {
+    let settings = Settings {
+        profile: cli.profile.clone(),
+        region: cli
+            .region
+            .clone()
+            .or_else(|| app.and_then(|a| a.region.clone())),
+        endpoint_url: cli.endpoint_url.clone(),
+    };
+    Aws::connect(&settings).await.map_err(Failure::Message)
+}
+
+async fn run_async(cli: &Cli) -> Outcome {
+    match &cli.command {
+        Command::Bootstrap => {
+            let aws = connect(cli, None).await?;
+            let ui = ui(cli);
+            let stack = deploy::bootstrap_stack(&aws, &ui).await?;
+            let bucket = deploy::bootstrap_bucket(&aws, &stack)
+                .await?
+                .unwrap_or_default();
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::json!({ "stack": stack.name, "status": stack.status, "bucket": bucket })
+                ),
+                Output::Human => println!(
+                    "{} is {}: artifact bucket {bucket}",
+                    stack.name, stack.status
+                ),
+            }
+            Ok(())
+        }
+        Command::Deploy {
+            yes,
+            no_execute,
+            allow_data_loss,
+            no_build,
+        } => {
+            let app = load(cli)?;
+            let record = if *no_build {
+                deploy_record(&app)?
+            } else {
+                run_build(cli, &app, &[], false)?
+            };
+            let record = merged_record(&app, record)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let ui = ui(cli);
+            let opts = deploy::Options {
+                yes: *yes,
+                no_execute: *no_execute,
+                allow_data_loss: *allow_data_loss,
+            };
+            let pending = Pending::default();
+            let result = tokio::select! {
+                r = deploy::deploy(&aws, &app, &record, &opts, &ui, &pending) => r,
+                _ = tokio::signal::ctrl_c() => {
+                    if pending.is_set() {
+                        deploy::discard(&aws, &app.stack_name(), &pending).await;
+                        Err("interrupted: the change set was deleted, nothing was changed".to_string())
+                    } else {
+                        Err("interrupted: CloudFormation goes on with the deploy; follow it with `ferry outputs` or the console".to_string())
+                    }
+                }
+            };
+            let outcome = result.map_err(Failure::Message)?;
+            print_outcome(cli, &app, &outcome);
+            Ok(())
+        }
+        Command::Diff { exit_code } => {
+            let app = load(cli)?;
+            let record = crate::build::read_record(&app);
+            let aws = connect(cli, Some(&app)).await?;
+            let ui = ui(cli);
+            let pending = Pending::default();
+            let rows = deploy::diff(&aws, &app, &record, &ui, &pending)
+                .await
+                .map_err(Failure::Message)?;
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::json!({ "stack": app.stack_name(), "changes": rows })
+                ),
+                Output::Human if rows.is_empty() => println!("No changes."),
+                Output::Human => {
+                    print!("{}", deploy::preview::table(&rows));
+                    println!("{}", deploy::preview::summary(&rows));
+                }
+            }
+            if *exit_code && !rows.is_empty() {
+                return Err(Failure::Exit(3));
+            }
+            Ok(())
+        }
+        Command::Outputs => {
+            let app = load(cli)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let outputs = deploy::all_outputs(&aws, &app.stack_name())
+                .await
+                .map_err(Failure::Message)?;
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&outputs).expect("outputs serialize")
+                ),
+                Output::Human => print_outputs(&outputs),
+            }
+            Ok(())
+        }
+        Command::Destroy { yes } => {
+            let app = load(cli)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let ui = ui(cli);
+            let left = deploy::destroy(&aws, &app, *yes, &ui)
+                .await
+                .map_err(Failure::Message)?;
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::json!({ "stack": app.stack_name(), "deleted": true, "left_behind": left })
+                ),
+                Output::Human => {
+                    println!("Deleted stack {}.", app.stack_name());
+                    if !left.is_empty() {
+                        println!(
+                            "Left behind (retained, delete them yourself when no longer needed):"
+                        );
+                        for l in left {
+                            println!(
+                                "  {:<24} {:<22} {}",
+                                l.logical_id,
+                                l.resource_type,
+                                l.physical_id.unwrap_or_default()
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Invoke {
+            function,
+            payload,
+            asynchronous,
+        } => {
+            let app = load(cli)?;
+            let f = known_function(&app, function)?;
+            let body = read_payload(payload)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let physical = names::physical(&app.name, &app.stage, function);
+            let r = aws
+                .invoke(&physical, &f.alias, body, *asynchronous)
+                .await
+                .map_err(|e| Failure::Message(e.message))?;
+            let text = String::from_utf8_lossy(&r.payload).into_owned();
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "status": r.status,
+                        "payload": serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text.clone())),
+                        "function_error": r.function_error,
+                        "log_tail": r.log_tail,
+                    })
+                ),
+                Output::Human => {
+                    if *asynchronous {
+                        println!("{} Accepted", r.status);
+                    } else {
+                        if let Some(tail) = &r.log_tail {
+                            if cli.quiet == 0 {
+                                eprintln!("{}", tail.trim_end());
+                            }
+                        }
+                        println!("{text}");
+                    }
+                }
+            }
+            if let Some(kind) = r.function_error {
+                return Err(Failure::Message(format!(
+                    "the function returned an error ({kind})"
+                )));
+            }
+            Ok(())
+        }
+        Command::Logs {
+            function,
+            follow,
+            since,
+        } => {
+            let app = load(cli)?;
+            known_function(&app, function)?;
+            let since = Duration::parse(since).ok_or_else(|| {
+                Failure::Message(format!(
+                    "invalid --since `{since}`: use e.g. 30s, 10m, 2h, 1d"
+                ))
+            })?;
+            let aws = connect(cli, Some(&app)).await?;
+            let group = names::log_group(&names::physical(&app.name, &app.stage, function));
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            let mut start = now_ms - since.secs() as i64 * 1000;
+            loop {
+                let events = aws
+                    .log_events(&group, start)
+                    .await
+                    .map_err(|e| Failure::Message(e.message))?;
+                for e in &events {
+                    match cli.output {
+                        Output::Json => println!(
+                            "{}",
+                            serde_json::json!({ "timestamp": e.timestamp_ms, "stream": e.stream, "message": e.message })
+                        ),
+                        Output::Human => println!("{} {}", e.timestamp_ms, e.message.trim_end()),
+                    }
+                    start = start.max(e.timestamp_ms + 1);
+                }
+                if !*follow {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                }
+            }
+        }
+        _ => unreachable!("dispatched by cli::run"),
+    }
+}
+
+fn known_function<'a>(
+    app: &'a App,
+    name: &str,
+) -> Result<&'a crate::manifest::model::Function, Failure> {
+    app.functions.get(name).ok_or_else(|| {
+        let hint =
+            crate::manifest::decode::did_you_mean(name, app.functions.keys().map(String::as_str))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+        Failure::Message(format!(
+            "no function `{name}` in {}{hint}",
+            app.manifest.display()
+        ))
+    })
+}
+
+/// `{"a": 1}`, `@event.json`, or `-` for standard input.
+fn read_payload(p: &str) -> Result<Vec<u8>, Failure> {
+    let bytes = if let Some(path) = p.strip_prefix('@') {
+        std::fs::read(path).map_err(|e| Failure::Message(format!("cannot read {path}: {e}")))?
+    } else if p == "-" {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        v
+    } else {
+        p.as_bytes().to_vec()
+    };
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .map_err(|e| Failure::Message(format!("the payload is not JSON: {e}")))?;
+    Ok(bytes)
+}
+
+/// The recorded build, for `--no-build`.
+fn deploy_record(app: &App) -> Result<Record, Failure> {
+    Ok(crate::build::read_record(app))
+}
+
+/// Checks that every function built from a crate has an artifact.
+fn merged_record(app: &App, record: Record) -> Result<Record, Failure> {
+    let full = {
+        let mut r = crate::build::read_record(app);
+        r.functions.extend(record.functions);
+        r.layers.extend(record.layers);
+        r
+    };
+    for (name, f) in &app.functions {
+        if matches!(f.code, Code::Crate { .. }) && !full.functions.contains_key(name) {
+            return Err(Failure::Message(format!(
+                "function `{name}` has not been built: run `ferry build` (or deploy without --no-build)"
+            )));
+        }
+    }
+    for name in app.layers.keys() {
+        if !full.layers.contains_key(name) {
+            return Err(Failure::Message(format!(
+                "layer `{name}` has not been built: run `ferry build`"
+            )));
+        }
+    }
+    Ok(full)
+}
+
+fn print_outputs(outputs: &std::collections::BTreeMap<String, String>) {
+    let w = outputs.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in outputs {
+        println!("{k:<w$}  {v}");
+    }
+}
+
+fn print_outcome(cli: &Cli, app: &App, o: &deploy::Outcome) {
+    if cli.output == Output::Json {
+        let mut v = serde_json::to_value(o).expect("outcome serializes");
+        v["stack"] = serde_json::json!(app.stack_name());
+        println!("{v}");
+        return;
+    }
+    match o {
+        deploy::Outcome::NoChanges => println!("No changes."),
+        deploy::Outcome::Kept { change_set, .. } => {
+            println!("Change set kept for review: {change_set}")
+        }
+        deploy::Outcome::Deployed {
+            status, outputs, ..
+        } => {
+            if cli.quiet == 0 {
+                eprintln!("Stack {} is {status}.", app.stack_name());
+            }
+            print_outputs(outputs);
+        }
+    }
+}

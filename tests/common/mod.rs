@@ -1,0 +1,156 @@
+//! Test helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A program of the project's virtualenv (`scripts/setup` makes it).
+pub fn venv_bin(name: &str) -> PathBuf {
+    let p = repo().join(".venv/bin").join(name);
+    assert!(p.exists(), "{} is missing: run scripts/setup", p.display());
+    p
+}
+
+/// A moto server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto { child, port };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Lambda without Docker.
+        let _ = Command::new("curl")
+            .args([
+                "-s",
+                "-X",
+                "POST",
+                &format!("{}/moto-api/config", moto.endpoint()),
+                "-d",
+                r#"{"lambda": {"use_docker": false}}"#,
+            ])
+            .output();
+        moto
+    }
+
+    /// `localhost`, not 127.0.0.1: moto resolves nested stack templates
+    /// only from URLs naming localhost.
+    pub fn endpoint(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the ferry binary against moto, with test credentials and no
+/// terminal.
+pub fn ferry_at(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(args)
+        .arg("--endpoint-url")
+        .arg(moto.endpoint())
+        .current_dir(dir)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// An app folder with `ferry.yaml` and stand-in build artifacts (moto does
+/// not run function code), for `deploy --no-build`.
+pub fn app_dir(manifest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ferry.yaml"), manifest).unwrap();
+    let app = ferry::manifest::load(&dir.path().join("ferry.yaml"), "dev")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    write_artifacts(&app, b"stand-in binary");
+    dir
+}
+
+/// Writes `.ferry/build` for every function and layer of the app.
+pub fn write_artifacts(app: &ferry::manifest::model::App, seed: &[u8]) {
+    let build = app.root().join(".ferry/build");
+    std::fs::create_dir_all(build.join("layers")).unwrap();
+    let mut record = ferry::build::Record::default();
+    for name in app.functions.keys() {
+        let zip = ferry::build::archive::function_zip(&[seed, name.as_bytes()].concat()).unwrap();
+        let rel = PathBuf::from(format!(".ferry/build/{name}.zip"));
+        std::fs::write(app.root().join(&rel), &zip).unwrap();
+        record.functions.insert(
+            name.clone(),
+            ferry::build::Artifact {
+                path: rel,
+                size: zip.len() as u64,
+                sha256: ferry::build::archive::sha256_hex(&zip),
+                architecture: Some("arm64".into()),
+            },
+        );
+    }
+    for name in app.layers.keys() {
+        let zip = ferry::build::archive::zip_entries(vec![(
+            "a.txt".into(),
+            0o644,
+            name.as_bytes().to_vec(),
+        )])
+        .unwrap();
+        let rel = PathBuf::from(format!(".ferry/build/layers/{name}.zip"));
+        std::fs::write(app.root().join(&rel), &zip).unwrap();
+        record.layers.insert(
+            name.clone(),
+            ferry::build::Artifact {
+                path: rel,
+                size: zip.len() as u64,
+                sha256: ferry::build::archive::sha256_hex(&zip),
+                architecture: None,
+            },
+        );
+    }
+    std::fs::write(
+        build.join("artifacts.json"),
+        serde_json::to_vec_pretty(&record).unwrap(),
+    )
+    .unwrap();
+}
