@@ -92,6 +92,11 @@ fn check_refs(cx: &mut Cx, app: &App, declared: &Declared) {
             Ref::Param(name) => (Section::Parameters, name),
             Ref::Attr(section, name, _) | Ref::Named(section, name) => (*section, name),
         };
+        // A section that is not a mapping has its own error; its names are
+        // not known.
+        if declared.is_broken(section) {
+            continue;
+        }
         if !declared.has(section, name) {
             let known = declared.list(section);
             let hint = did_you_mean(name, known.iter().map(String::as_str)).or_else(|| {
@@ -109,7 +114,9 @@ fn check_refs(cx: &mut Cx, app: &App, declared: &Declared) {
             continue;
         }
         if let Ref::Attr(Section::Tables, name, Attr::StreamArn) = &site.target {
-            if app.tables.get(name).is_some_and(|t| t.stream.is_none()) {
+            if app.tables.get(name).is_some_and(|t| t.stream.is_none())
+                && !declared.has_stream(name)
+            {
                 cx.report(
                     &site.loc,
                     format!("table `{name}` has no stream, so no `stream_arn`"),

@@ -414,7 +414,11 @@ impl<'a> Cx<'a> {
                 });
                 continue;
             }
-            if let Some(t) = self.at(&k.name, |cx| entry(cx, k, v)) {
+            // An entry with errors of its own is left out, so that the
+            // rules checked across entries do not report their consequences.
+            let before = self.diags.len();
+            let t = self.at(&k.name, |cx| entry(cx, k, v));
+            if let Some(t) = t.filter(|_| self.diags.len() == before) {
                 out.push((k.name.clone(), t));
             }
         }
@@ -482,6 +486,8 @@ pub struct Fields<'n> {
     pub entries: &'n [(Key, Node)],
     used: Vec<bool>,
     asked: Vec<&'static str>,
+    /// Required keys that are absent, reported by `finish`.
+    missing: Vec<&'static str>,
 }
 
 impl<'n> Fields<'n> {
@@ -491,6 +497,7 @@ impl<'n> Fields<'n> {
             entries,
             used: vec![false; entries.len()],
             asked: Vec::new(),
+            missing: Vec::new(),
         }
     }
 
@@ -517,6 +524,26 @@ impl<'n> Fields<'n> {
             .map(|(k, _)| k)
     }
 
+    /// The keys no decoder has asked for so far.
+    pub fn unused(&self) -> impl Iterator<Item = &'n Key> + '_ {
+        self.entries
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !**used)
+            .map(|((k, _), _)| k)
+    }
+
+    /// Whether `key` is written, or misspelled as a key no decoder has asked
+    /// for yet (and so reported as unknown): either way the user meant to
+    /// set it, and rules that read its default would report a consequence
+    /// of that error.
+    pub fn written(&self, key: &str) -> bool {
+        self.has(key)
+            || self
+                .unused()
+                .any(|k| did_you_mean(&k.name, [key]).is_some())
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _)| k.name == key)
     }
@@ -532,7 +559,8 @@ impl<'n> Fields<'n> {
         cx.at(key, |cx| dec(cx, node))
     }
 
-    /// Like `opt`, and reports the key as missing when it is absent.
+    /// Like `opt`, and reports the key as missing (in `finish`) when it is
+    /// absent.
     pub fn req<T>(
         &mut self,
         cx: &mut Cx,
@@ -542,27 +570,39 @@ impl<'n> Fields<'n> {
         match self.get(key) {
             Some(node) => cx.at(key, |cx| dec(cx, node)),
             None => {
-                cx.error(self.pos, format!("missing required key `{key}`"));
+                self.missing.push(key);
                 None
             }
         }
     }
 
-    /// Reports the keys that no decoder asked for.
-    pub fn finish(self, cx: &mut Cx) {
+    /// Reports the keys that no decoder asked for, and the required keys
+    /// that are absent. A misspelled required key is reported once, as
+    /// unknown with a hint, not also as missing.
+    pub fn finish(mut self, cx: &mut Cx) {
         for (i, (k, _)) in self.entries.iter().enumerate() {
             if self.used[i] {
                 continue;
             }
-            let hint = did_you_mean(&k.name, self.asked.iter().copied()).or_else(|| {
-                let mut known: Vec<&str> = self.asked.clone();
-                known.sort_unstable();
-                known.dedup();
-                (!known.is_empty()).then(|| format!("known keys here: {}", known.join(", ")))
-            });
+            let misspelled = self
+                .missing
+                .iter()
+                .position(|m| did_you_mean(&k.name, [*m]).is_some());
+            let hint = misspelled.map(|m| format!("did you mean `{}`?", self.missing.remove(m)));
+            let hint = hint
+                .or_else(|| did_you_mean(&k.name, self.asked.iter().copied()))
+                .or_else(|| {
+                    let mut known: Vec<&str> = self.asked.clone();
+                    known.sort_unstable();
+                    known.dedup();
+                    (!known.is_empty()).then(|| format!("known keys here: {}", known.join(", ")))
+                });
             cx.at(&k.name, |cx| {
                 cx.error_hint(k.pos, format!("unknown key `{}`", k.name), hint)
             });
+        }
+        for key in self.missing {
+            cx.error(self.pos, format!("missing required key `{key}`"));
         }
     }
 }

@@ -8,7 +8,7 @@ use super::decode::{Cx, Fields, did_you_mean};
 use super::interp::{Interp, Section};
 use super::model::*;
 use super::schedule;
-use super::sections::{cors, named_ref};
+use super::sections::{Declared, cors, named_ref};
 use super::yaml::{Node, Value};
 use crate::iam::Service;
 
@@ -19,7 +19,11 @@ pub struct Known<'a> {
     pub tables: &'a BTreeMap<String, Table>,
     pub queues: &'a BTreeMap<String, Queue>,
     pub layers: &'a BTreeMap<String, Layer>,
+    /// Whether `http.jwt` is written (even with errors of its own).
     pub has_jwt: bool,
+    /// The names as written, for rules that must not repeat an entry's own
+    /// errors.
+    pub declared: &'a Declared,
     /// `defaults`, with the stage's defaults merged over them.
     pub defaults: &'a Settings,
 }
@@ -233,7 +237,11 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
         }
         let mut f = cx.map(n)?;
         let own = settings(cx, &mut f);
-        let s = own.over(known.defaults.clone());
+        // A timeout with an error of its own is not compared with again.
+        let timeout_known = !(own.timeout.is_none() && f.written("timeout"));
+        let own_layers = own.layers.as_ref().is_some_and(|l| !l.is_empty());
+        let own_layers_invalid = own.layers.is_none() && f.written("layers");
+        let mut s = own.over(known.defaults.clone());
         let timeout = s.timeout.unwrap_or(Duration(3));
         let architecture = s.architecture.unwrap_or(Architecture::Arm64);
 
@@ -270,7 +278,7 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
         let access = f.opt(cx, "access", access).unwrap_or_default();
         let triggers = f
             .opt(cx, "triggers", |cx, n| {
-                cx.list(n, |cx, t| decode_trigger(cx, t, known, Some((&key.name, timeout))))
+                cx.list(n, |cx, t| decode_trigger(cx, t, known, timeout_known.then_some((&key.name, timeout))))
             })
             .unwrap_or_default();
         let async_config = f.opt(cx, "async", async_config);
@@ -284,7 +292,7 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
             })
             .unwrap_or(Strategy::AllAtOnce);
         let invoke = f.opt(cx, "invoke", |cx, n| cx.list(n, principal)).unwrap_or_default();
-        let alarms = f.opt(cx, "alarms", |cx, n| alarms(cx, n, timeout)).unwrap_or_default();
+        let alarms = f.opt(cx, "alarms", |cx, n| alarms(cx, n, timeout_known.then_some(timeout))).unwrap_or_default();
         let role = f.opt(cx, "role", |cx, n| {
             let i = cx.interp(n)?;
             if let Some(lit) = i.as_literal() {
@@ -309,23 +317,37 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
                 )
             });
         }
-        if matches!(code, Code::Image(_)) && f.has("layers") {
-            let k = f.key("layers").expect("read");
-            cx.at("layers", |cx| cx.error(k.pos, "an image function cannot use layers"));
+        // Layers are for zip functions: an image function does not take the
+        // layers of `defaults`, and cannot name its own.
+        if matches!(code, Code::Image(_)) {
+            if own_layers {
+                let k = f.key("layers").expect("read");
+                cx.at("layers", |cx| cx.error(k.pos, "an image function cannot use layers"));
+            }
+            s.layers = None;
         }
-        if let (Some(layers), true) = (&s.layers, !known.layers.is_empty()) {
+        if let (Some(layers), false) = (&s.layers, known.layers.is_empty() || own_layers_invalid) {
             for l in layers {
                 if let LayerRef::Named(name) = l {
                     if let Some(layer) = known.layers.get(name) {
                         if !layer.architectures.contains(&architecture) {
-                            cx.error(
-                                f.pos,
-                                format!(
-                                    "layer `{name}` is built for {} but this function runs on {}",
-                                    layer.architectures.iter().map(|a| a.id()).collect::<Vec<_>>().join(", "),
-                                    architecture.id()
-                                ),
+                            let msg = format!(
+                                "layer `{name}` is built for {} but this function runs on {}",
+                                layer.architectures.iter().map(|a| a.id()).collect::<Vec<_>>().join(", "),
+                                architecture.id()
                             );
+                            // At the function's own mention of the layer, or
+                            // at the function when the layer comes from defaults.
+                            let own = f.get("layers").and_then(|n| match &n.value {
+                                Value::Seq(items) => items.iter().enumerate().find(|(_, i)| {
+                                    matches!(&i.value, Value::Str(s) if s == name)
+                                }),
+                                _ => None,
+                            });
+                            match own {
+                                Some((i, item)) => cx.at("layers", |cx| cx.at(i, |cx| cx.error(item.pos, msg))),
+                                None => cx.error(key.pos, msg),
+                            }
                         }
                     }
                 }
@@ -480,7 +502,8 @@ fn grant(cx: &mut Cx, n: &Node, service: Service) -> Option<Grant> {
 // ---- triggers ----
 
 /// Decodes one trigger. `consumer` is the function's name and timeout, for
-/// the queue visibility rule; `None` for state machines.
+/// the queue visibility rule; `None` for state machines, and when the
+/// timeout has an error of its own.
 pub fn decode_trigger(
     cx: &mut Cx,
     n: &Node,
@@ -488,6 +511,7 @@ pub fn decode_trigger(
     consumer: Option<(&str, Duration)>,
 ) -> Option<Trigger> {
     let loc = cx.loc(n.pos);
+    let before = cx.diags.len();
     let mut f = cx.map(n)?;
     let kinds: Vec<&str> = f
         .entries
@@ -542,10 +566,12 @@ pub fn decode_trigger(
                     }
                 })
             });
+            let auth_invalid = auth.is_none() && f.written("auth");
             let scopes = f.opt(cx, "scopes", |cx, s| cx.list(s, |cx, i| cx.nonempty(i)));
             let auth = match (auth.unwrap_or(HttpAuth::None), scopes) {
                 (HttpAuth::Jwt { .. }, Some(scopes)) => HttpAuth::Jwt { scopes },
                 (a, None) => a,
+                (a, Some(_)) if auth_invalid => a,
                 (a, Some(_)) => {
                     let k = f.key("scopes").expect("read");
                     cx.at("scopes", |cx| {
@@ -664,7 +690,9 @@ pub fn decode_trigger(
         }
     };
     f.finish(cx);
-    Some(Trigger { kind: kind?, loc })
+    // A trigger with errors is left out of the checks made across triggers
+    // (routes, URLs, bucket notifications).
+    Some(Trigger { kind: kind?, loc }).filter(|_| cx.diags.len() == before)
 }
 
 fn http_route(cx: &mut Cx, v: &Node) -> Option<HttpRoute> {
@@ -802,7 +830,8 @@ fn queue_trigger(
             )
         });
     }
-    if batch_size > 10 && batch_window.is_none_or(|w| w.0 == 0) && !fifo {
+    let window_invalid = batch_window.is_none() && f.written("batch_window");
+    if batch_size > 10 && batch_window.is_none_or(|w| w.0 == 0) && !fifo && !window_invalid {
         let k = f.key("batch_size").expect("read");
         cx.at("batch_size", |cx| {
             cx.error_hint(
@@ -853,7 +882,7 @@ fn stream_source(cx: &mut Cx, v: &Node, known: &Known) -> Option<StreamSource> {
         (Some(t), None) => cx.at("table", |cx| {
             let name = named_ref(cx, t, Section::Tables)?;
             if let Some(tab) = known.tables.get(&name) {
-                if tab.stream.is_none() {
+                if tab.stream.is_none() && !known.declared.has_stream(&name) {
                     cx.error_hint(
                         t.pos,
                         format!("table `{name}` has no stream"),
@@ -938,10 +967,13 @@ fn destination(cx: &mut Cx, n: &Node, kinds: &[&'static str]) -> Option<Destinat
     let mut f = cx.map(n)?;
     let present: Vec<&'static str> = kinds.iter().copied().filter(|k| f.has(k)).collect();
     if present.len() != 1 {
-        cx.error(
-            n.pos,
-            format!("a destination names exactly one of: {}", kinds.join(", ")),
-        );
+        // A misspelled kind is reported as an unknown key, with a hint.
+        if !(present.is_empty() && kinds.iter().any(|k| f.written(k))) {
+            cx.error(
+                n.pos,
+                format!("a destination names exactly one of: {}", kinds.join(", ")),
+            );
+        }
         for k in kinds {
             f.get(k);
         }
@@ -1087,10 +1119,13 @@ fn principal(cx: &mut Cx, n: &Node) -> Option<Principal> {
         .filter(|k| f.has(k))
         .collect();
     if kinds.len() != 1 {
-        cx.error(
-            n.pos,
-            "an invoke permission names exactly one of: account, service, role",
-        );
+        // A misspelled kind is reported as an unknown key, with a hint.
+        if !(kinds.is_empty() && ["account", "service", "role"].iter().any(|k| f.written(k))) {
+            cx.error(
+                n.pos,
+                "an invoke permission names exactly one of: account, service, role",
+            );
+        }
         for k in ["account", "service", "role", "source_arn", "source_account"] {
             f.get(k);
         }
@@ -1133,14 +1168,15 @@ fn principal(cx: &mut Cx, n: &Node) -> Option<Principal> {
     out
 }
 
-fn alarms(cx: &mut Cx, n: &Node, timeout: Duration) -> Option<Alarms> {
+/// `timeout` is the function's, `None` when it has an error of its own.
+fn alarms(cx: &mut Cx, n: &Node, timeout: Option<Duration>) -> Option<Alarms> {
     let mut f = cx.map(n)?;
     let count = |cx: &mut Cx, n: &Node| cx.int_in(n, 1, 1_000_000).map(|v| v as u32);
     let errors = f.opt(cx, "errors", count);
     let throttles = f.opt(cx, "throttles", count);
     let duration_p99 = f.opt(cx, "duration_p99", |cx, n| {
         let d = cx.duration_in(n, 1, 900)?;
-        if d > timeout {
+        if let Some(timeout) = timeout.filter(|t| d > *t) {
             cx.error(
                 n.pos,
                 format!(

@@ -42,11 +42,20 @@ pub type ExtraSources = Vec<(PathBuf, String)>;
 pub struct Declared {
     pub names: BTreeMap<Section, Vec<String>>,
     index: std::collections::HashSet<(Section, String)>,
+    /// Tables with a `stream` key, even one with an invalid value.
+    stream_tables: std::collections::HashSet<String>,
+    /// Whether `http.jwt` is written, even with errors.
+    pub jwt: bool,
+    /// Sections written with a value that is not a mapping, or with a
+    /// misspelled key: their names are unknown, so references to them are
+    /// not checked.
+    broken: std::collections::HashSet<Section>,
 }
 
 impl Declared {
     fn read(root: &[(Key, Node)]) -> Declared {
         let mut names = BTreeMap::new();
+        let mut broken = std::collections::HashSet::new();
         for section in [
             Section::Tables,
             Section::Queues,
@@ -57,6 +66,9 @@ impl Declared {
             Section::Layers,
             Section::Parameters,
         ] {
+            if unreadable_section(root, section.key()) {
+                broken.insert(section);
+            }
             let keys: Vec<String> = root
                 .iter()
                 .find(|(k, _)| k.name == section.key())
@@ -69,7 +81,40 @@ impl Declared {
             .iter()
             .flat_map(|(s, ns)| ns.iter().map(move |n| (*s, n.clone())))
             .collect();
-        Declared { names, index }
+        let section = |key: &str| {
+            root.iter()
+                .find(|(k, _)| k.name == key)
+                .and_then(|(_, v)| v.as_map())
+                .unwrap_or_default()
+        };
+        let has_key = |n: &Node, key: &str| {
+            n.as_map()
+                .is_some_and(|m| m.iter().any(|(k, _)| k.name == key))
+        };
+        let stream_tables = section("tables")
+            .iter()
+            .filter(|(_, t)| has_key(t, "stream"))
+            .map(|(k, _)| k.name.clone())
+            .collect();
+        let jwt = section("http").iter().any(|(k, _)| k.name == "jwt");
+        Declared {
+            names,
+            index,
+            stream_tables,
+            jwt,
+            broken,
+        }
+    }
+
+    /// Whether `section` is written with a value that is not a mapping, or
+    /// under a misspelled key.
+    pub fn is_broken(&self, section: Section) -> bool {
+        self.broken.contains(&section)
+    }
+
+    /// Whether table `name` has a `stream` key (valid or not).
+    pub fn has_stream(&self, name: &str) -> bool {
+        self.stream_tables.contains(name)
     }
 
     pub fn has(&self, section: Section, name: &str) -> bool {
@@ -78,6 +123,37 @@ impl Declared {
 
     pub fn list(&self, section: Section) -> &[String] {
         self.names.get(&section).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// The keys of the manifest's top level.
+const TOP_LEVEL_KEYS: [&str; 15] = [
+    "app",
+    "region",
+    "defaults",
+    "parameters",
+    "stages",
+    "tables",
+    "queues",
+    "topics",
+    "buckets",
+    "layers",
+    "functions",
+    "state_machines",
+    "http",
+    "outputs",
+    "tags",
+];
+
+/// Whether top-level section `key` is written with a value that is not a
+/// mapping, or under a misspelled key: either has an error of its own, and
+/// what the section holds is not known.
+fn unreadable_section(root: &[(Key, Node)], key: &str) -> bool {
+    match root.iter().find(|(k, _)| k.name == key) {
+        Some((_, n)) => n.as_map().is_none() && !n.is_null(),
+        None => root.iter().any(|(k, _)| {
+            !TOP_LEVEL_KEYS.contains(&k.name.as_str()) && did_you_mean(&k.name, [key]).is_some()
+        }),
     }
 }
 
@@ -161,7 +237,8 @@ pub fn decode_app(
     });
 
     let chosen = stages.iter().find(|s| s.name == stage);
-    let parameters = resolve_parameters(cx, &params, chosen, stage, f.pos);
+    let stages_unreadable = unreadable_section(entries, "stages");
+    let parameters = resolve_parameters(cx, &params, &stages, stage, &declared, stages_unreadable);
 
     let tables = f
         .opt(cx, "tables", |cx, n| Some(decode_tables(cx, n)))
@@ -195,7 +272,8 @@ pub fn decode_app(
         tables: &tables,
         queues: &queues,
         layers: &layers,
-        has_jwt: http.jwt.is_some(),
+        has_jwt: declared.jwt,
+        declared: &declared,
         defaults: &base,
     };
     let functions_node = f.get("functions");
@@ -228,12 +306,35 @@ pub fn decode_app(
         tags.extend(s.tags.clone());
     }
 
-    if functions_node.is_none() && !f.has("state_machines") {
-        cx.error_hint(
-            f.pos,
-            "the app declares no functions and no state machines",
-            Some("add a `functions:` section".into()),
-        );
+    // No function and no state machine: unless a section has the wrong
+    // type or its key is misspelled, which are reported as such.
+    let sections = ["functions", "state_machines"];
+    let empty = sections.iter().all(|s| {
+        f.entries
+            .iter()
+            .filter(|(k, _)| k.name == *s)
+            .all(|(_, v)| v.as_map().is_some_and(<[_]>::is_empty) || v.is_null())
+    });
+    let misspelled = f
+        .unused()
+        .any(|k| did_you_mean(&k.name, sections).is_some());
+    debug_assert!(
+        f.unused()
+            .all(|k| !TOP_LEVEL_KEYS.contains(&k.name.as_str())),
+        "TOP_LEVEL_KEYS lists a key that decode_app does not read"
+    );
+    if empty && !misspelled {
+        let report = |cx: &mut Cx, at| {
+            cx.error_hint(
+                at,
+                "the app declares no functions and no state machines",
+                Some("add a function under `functions:`".into()),
+            )
+        };
+        match f.key("functions").or_else(|| f.key("state_machines")) {
+            Some(k) => cx.at(&k.name, |cx| report(cx, k.pos)),
+            None => report(cx, f.pos),
+        }
     }
     f.finish(cx);
 
@@ -290,6 +391,9 @@ struct ParamDecl {
     description: Option<String>,
     no_echo: bool,
     loc: Loc,
+    /// `default` is written but could not be read, or is misspelled (and so
+    /// reported): the parameter is then not also reported as lacking a value.
+    default_misspelled: bool,
 }
 
 fn decode_parameters(cx: &mut Cx, node: &Node) -> Option<Vec<(String, ParamDecl)>> {
@@ -334,8 +438,9 @@ fn decode_parameters(cx: &mut Cx, node: &Node) -> Option<Vec<(String, ParamDecl)
                     });
                 }
             }
+            let default_misspelled = default.is_none() && f.written("default");
             f.finish(cx);
-            out.push((k.name.clone(), ParamDecl { ty, default, allowed, description, no_echo, loc }));
+            out.push((k.name.clone(), ParamDecl { ty, default, allowed, description, no_echo, loc, default_misspelled }));
         });
     }
     Some(out)
@@ -347,6 +452,11 @@ struct StageDecl {
     parameters: Vec<(String, String, Loc, Loc)>,
     defaults: Option<Settings>,
     tags: BTreeMap<String, String>,
+    /// Parameters whose stage value has an error, or all of them when the
+    /// stage's `parameters` could not be read: they are not also reported
+    /// as lacking a value.
+    unreadable: Vec<String>,
+    all_unreadable: bool,
 }
 
 fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
@@ -358,21 +468,32 @@ fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
                 cx.error(k.pos, format!("invalid stage name `{}`: use lowercase letters, digits and `-`, starting with a letter", k.name));
                 return;
             }
-            let Some(mut f) = cx.map(v) else { return };
-            let parameters = f
-                .opt(cx, "parameters", |cx, n| {
-                    let pf = cx.map(n)?;
-                    let mut ps = Vec::new();
-                    for (pk, pv) in pf.entries {
-                        cx.at(&pk.name, |cx| {
-                            if let Some(s) = cx.string(pv) {
-                                ps.push((pk.name.clone(), s, cx.loc(pv.pos), cx.loc(pk.pos)));
-                            }
-                        });
-                    }
-                    Some(ps)
-                })
-                .unwrap_or_default();
+            let unreadable_stage = StageDecl {
+                name: k.name.clone(),
+                parameters: Vec::new(),
+                defaults: None,
+                tags: BTreeMap::new(),
+                unreadable: Vec::new(),
+                all_unreadable: true,
+            };
+            let Some(mut f) = cx.map(v) else {
+                out.push(unreadable_stage);
+                return;
+            };
+            let mut unreadable = Vec::new();
+            let parameters = f.opt(cx, "parameters", |cx, n| {
+                let pf = cx.map(n)?;
+                let mut ps = Vec::new();
+                for (pk, pv) in pf.entries {
+                    cx.at(&pk.name, |cx| match cx.string(pv) {
+                        Some(s) => ps.push((pk.name.clone(), s, cx.loc(pv.pos), cx.loc(pk.pos))),
+                        None => unreadable.push(pk.name.clone()),
+                    });
+                }
+                Some(ps)
+            });
+            let all_unreadable = parameters.is_none() && f.written("parameters");
+            let parameters = parameters.unwrap_or_default();
             let defaults = f.opt(cx, "defaults", |cx, n| {
                 let mut df = cx.map(n)?;
                 let s = function::settings(cx, &mut df);
@@ -381,7 +502,7 @@ fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
             });
             let tags = f.opt(cx, "tags", |cx, n| Some(decode_tags(cx, n, "", &k.name))).unwrap_or_default();
             f.finish(cx);
-            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags });
+            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, unreadable, all_unreadable });
         });
     }
     Some(out)
@@ -392,40 +513,64 @@ pub fn valid_stage(s: &str) -> bool {
     valid_name(s)
 }
 
+/// The parameters' values for `stage`. Every stage's values are checked
+/// (declared, allowed), whichever stage is chosen: a mistake in `prod` is
+/// reported when validating `dev` too.
 fn resolve_parameters(
     cx: &mut Cx,
     params: &[(String, ParamDecl)],
-    stage: Option<&StageDecl>,
+    stages: &[StageDecl],
     stage_name: &str,
-    top: yaml::Pos,
+    declared: &Declared,
+    stages_unreadable: bool,
 ) -> BTreeMap<String, Parameter> {
-    let _ = top;
     let mut out = BTreeMap::new();
-    if let Some(s) = stage {
-        for (name, _, _, loc) in &s.parameters {
-            if !params.iter().any(|(p, _)| p == name) {
-                let hint = did_you_mean(name, params.iter().map(|(p, _)| p.as_str()))
-                    .or(Some("declare it under `parameters:` first".into()));
-                cx.report(loc, format!("unknown parameter `{name}`"), hint);
-            }
-        }
-    }
-    for (name, decl) in params {
-        let staged = stage.and_then(|s| s.parameters.iter().find(|(p, ..)| p == name));
-        let value = match (staged, &decl.default) {
-            (Some((_, v, loc, _)), _) => {
-                if !decl.allowed.is_empty() && !decl.allowed.contains(v) {
+    for s in stages {
+        for (name, v, value_loc, name_loc) in &s.parameters {
+            match params.iter().find(|(p, _)| p == name) {
+                Some((_, decl)) if !decl.allowed.is_empty() && !decl.allowed.contains(v) => {
                     cx.report(
-                        loc,
+                        value_loc,
                         format!(
                             "value `{v}` is not one of the allowed values of parameter `{name}`"
                         ),
                         Some(format!("allowed: {}", decl.allowed.join(", "))),
                     );
                 }
-                v.clone()
+                Some(_) => {}
+                // A parameter declared with errors of its own is not unknown.
+                None if declared.has(Section::Parameters, name)
+                    || declared.is_broken(Section::Parameters) => {}
+                None => {
+                    let hint = did_you_mean(name, params.iter().map(|(p, _)| p.as_str()))
+                        .or(Some("declare it under `parameters:` first".into()));
+                    cx.report(name_loc, format!("unknown parameter `{name}`"), hint);
+                }
             }
+        }
+    }
+    let stage = stages.iter().find(|s| s.name == stage_name);
+    for (name, decl) in params {
+        let staged = stage.and_then(|s| s.parameters.iter().find(|(p, ..)| p == name));
+        let value = match (staged, &decl.default) {
+            (Some((_, v, ..)), _) => v.clone(),
             (None, Some(d)) => d.clone(),
+            // Not reported when its value is there but has an error, or is
+            // set under a misspelled name (reported as unknown).
+            (None, None)
+                if decl.default_misspelled
+                    || stages_unreadable
+                    || stage.is_some_and(|s| {
+                        s.all_unreadable
+                            || s.unreadable.contains(name)
+                            || s.parameters.iter().any(|(p, ..)| {
+                                !params.iter().any(|(q, _)| q == p)
+                                    && did_you_mean(p, [name.as_str()]).is_some()
+                            })
+                    }) =>
+            {
+                continue;
+            }
             (None, None) => {
                 cx.report(
                     &decl.loc,
@@ -666,6 +811,8 @@ fn valid_index_name(s: &str) -> bool {
 // ---- queues, topics, buckets ----
 
 fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
+    // Where each queue names its dead-letter queue, for the checks below.
+    let mut dead_letter_locs: BTreeMap<String, Loc> = BTreeMap::new();
     let queues: Vec<(String, Queue)> = cx.named(node, "queue", |cx, key, n| {
         let loc = cx.loc(key.pos);
         let mut f = cx.map(n)?;
@@ -695,7 +842,10 @@ fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
             .unwrap_or(Duration(0));
         let dead_letter = f.opt(cx, "dead_letter", |cx, n| {
             let mut f = cx.map(n)?;
-            let queue = f.req(cx, "queue", |cx, n| named_ref(cx, n, Section::Queues));
+            let queue = f.req(cx, "queue", |cx, n| {
+                dead_letter_locs.insert(key.name.clone(), cx.loc(n.pos));
+                named_ref(cx, n, Section::Queues)
+            });
             let max_receives = f
                 .opt(cx, "max_receives", |cx, n| cx.int_in(n, 1, 1000))
                 .unwrap_or(5);
@@ -722,21 +872,19 @@ fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
     // not the queue itself.
     for (name, q) in &map {
         let Some(dl) = &q.dead_letter else { continue };
-        let path = format!("{}.dead_letter.queue", q.loc.path);
-        let loc = Loc {
-            path,
-            ..q.loc.clone()
+        let Some(loc) = dead_letter_locs.get(name) else {
+            continue;
         };
         if dl.queue == *name {
             cx.report(
-                &loc,
+                loc,
                 format!("queue `{name}` cannot be its own dead-letter queue"),
                 None,
             );
         } else if let Some(target) = map.get(&dl.queue) {
             if target.fifo != q.fifo {
                 cx.report(
-                    &loc,
+                    loc,
                     format!(
                         "the dead-letter queue of a {} queue must be {} too: `{}` is not",
                         if q.fifo { "FIFO" } else { "standard" },
@@ -815,11 +963,15 @@ fn decode_layers(
         });
         let architectures = f
             .opt(cx, "architectures", |cx, n| {
-                cx.list(n, function::architecture)
+                let v = cx.list(n, function::architecture)?;
+                at_least_one(cx, n, v, "architecture")
             })
             .unwrap_or_else(|| vec![Architecture::Arm64, Architecture::X86_64]);
         let runtimes = f
-            .opt(cx, "runtimes", |cx, n| cx.list(n, function::runtime))
+            .opt(cx, "runtimes", |cx, n| {
+                let v = cx.list(n, function::runtime)?;
+                at_least_one(cx, n, v, "runtime")
+            })
             .unwrap_or_else(|| vec![Runtime::ProvidedAl2023, Runtime::ProvidedAl2]);
         let description = f.opt(cx, "description", |cx, n| cx.string(n));
         f.finish(cx);
@@ -833,6 +985,18 @@ fn decode_layers(
     })
     .into_iter()
     .collect()
+}
+
+/// A list that must not be empty: leaving the key out means "all".
+fn at_least_one<T>(cx: &mut Cx, n: &Node, v: Vec<T>, what: &str) -> Option<Vec<T>> {
+    if v.is_empty() {
+        cx.error(
+            n.pos,
+            format!("list at least one {what}, or leave the key out for all"),
+        );
+        return None;
+    }
+    Some(v)
 }
 
 // ---- state machines ----
@@ -955,7 +1119,7 @@ fn definition_file(
             }
         }
         Err(e) => {
-            inner.error_hint(e.pos, e.message, e.hint);
+            inner.error_hint(e.pos, format!("invalid YAML: {}", e.message), e.hint);
             None
         }
     };
@@ -994,9 +1158,9 @@ fn decode_http(cx: &mut Cx, node: &Node) -> Option<Http> {
 pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
     let mut f = cx.map(node)?;
     let strings = |cx: &mut Cx, n: &Node| cx.list(n, |cx, i| cx.nonempty(i));
-    let origins = f
-        .opt(cx, "origins", strings)
-        .unwrap_or_else(|| vec!["*".to_string()]);
+    let origins = f.opt(cx, "origins", strings);
+    let origins_invalid = origins.is_none() && f.written("origins");
+    let origins = origins.unwrap_or_else(|| vec!["*".to_string()]);
     let methods = f
         .opt(cx, "methods", |cx, n| {
             cx.list(n, |cx, i| {
@@ -1020,7 +1184,7 @@ pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
     let allow_credentials = f
         .opt(cx, "allow_credentials", |cx, n| cx.bool(n))
         .unwrap_or(false);
-    if allow_credentials && origins.iter().any(|o| o == "*") {
+    if allow_credentials && origins.iter().any(|o| o == "*") && !origins_invalid {
         let at = f.get("allow_credentials").expect("read").pos;
         cx.at("allow_credentials", |cx| {
             cx.error_hint(

@@ -5,7 +5,9 @@
 //! once, each at its exact location, instead of stopping at the first one.
 //! Duplicate keys are passed through and reported by validation.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::mpsc;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{DuplicateKeyPolicy, Spanned};
@@ -120,8 +122,61 @@ pub struct SyntaxError {
     pub hint: Option<String>,
 }
 
+/// Stack of the parsing thread. Deserializing takes tens of KB of stack per
+/// nesting level in debug builds, so a document nested within the parser's
+/// depth limit (64) could still overflow a small caller stack (a test
+/// thread has 2 MB): the parser gets a stack of its own.
+const PARSER_STACK: usize = 32 << 20;
+
+type Reply = std::thread::Result<Result<Node, SyntaxError>>;
+type Parser = mpsc::Sender<(String, mpsc::Sender<Reply>)>;
+
+thread_local! {
+    /// The parsing thread serving this thread, started on first use and
+    /// kept, so that many parses (tests) do not each start a thread.
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
 /// Parses one YAML document into a spanned tree.
 pub fn parse(src: &str) -> Result<Node, SyntaxError> {
+    let reply = PARSER.try_with(|parser| {
+        let mut parser = parser.borrow_mut();
+        if parser.is_none() {
+            *parser = start_parser();
+        }
+        let (tx, rx) = mpsc::channel();
+        let sent = parser.as_ref()?.send((src.to_string(), tx));
+        let reply = sent.ok().and_then(|()| rx.recv().ok());
+        if reply.is_none() {
+            *parser = None;
+        }
+        reply
+    });
+    match reply {
+        Ok(Some(Ok(result))) => result,
+        Ok(Some(Err(panic))) => std::panic::resume_unwind(panic),
+        // No parsing thread (none could be started, or this thread is
+        // ending): parse here.
+        _ => parse_here(src),
+    }
+}
+
+fn start_parser() -> Option<Parser> {
+    let (tx, rx) = mpsc::channel::<(String, mpsc::Sender<Reply>)>();
+    std::thread::Builder::new()
+        .name("yaml".into())
+        .stack_size(PARSER_STACK)
+        .spawn(move || {
+            for (src, reply) in rx {
+                let result = std::panic::catch_unwind(|| parse_here(&src));
+                let _ = reply.send(result);
+            }
+        })
+        .ok()?;
+    Some(tx)
+}
+
+fn parse_here(src: &str) -> Result<Node, SyntaxError> {
     parse_once(src).map_err(|e| closer_to_the_cause(src, e))
 }
 
@@ -130,18 +185,37 @@ fn parse_once(src: &str) -> Result<Node, SyntaxError> {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
     };
     serde_saphyr::from_str_with_options::<Node>(src, options).map_err(|e| {
-        let pos = e.location().map(|l| Pos::from_location(&l)).unwrap_or(Pos {
+        let mut pos = e.location().map(|l| Pos::from_location(&l)).unwrap_or(Pos {
             line: 1,
             column: 1,
             offset: 0,
             len: 0,
         });
+        // The parser's errors carry a line and column but no byte offset,
+        // which the snippet of the human output needs.
+        pos.offset = offset_at(src, pos.line, pos.column);
         SyntaxError {
             message: syntax_message(&e),
             pos,
             hint: None,
         }
     })
+}
+
+/// The byte offset of 1-based `line` and `column` (in characters) in `src`,
+/// kept within the line.
+fn offset_at(src: &str, line: u32, column: u32) -> usize {
+    let start: usize = src
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let text = src[start..].split('\n').next().unwrap_or("");
+    start
+        + text
+            .char_indices()
+            .nth(column.saturating_sub(1) as usize)
+            .map_or(text.len(), |(i, _)| i)
 }
 
 /// The parser stops where it can no longer go on, which is often after the
@@ -203,17 +277,28 @@ fn closer_to_the_cause(src: &str, e: SyntaxError) -> SyntaxError {
     }
     // A bracket or quote left open on an earlier line: the text before the
     // line where the parser stopped already fails with "unclosed ...".
-    if let Some((start, _)) = lines.get(first).filter(|_| first > 0) {
-        if let Err(open) = parse_once(&src[..*start]) {
-            if open.message.starts_with("unclosed") {
-                return SyntaxError {
-                    hint: Some(format!(
-                        "it is still open at line {}, column {}, where the parser stopped: {}",
-                        e.pos.line, e.pos.column, e.message
-                    )),
-                    ..open
-                };
-            }
+    // Parsing again is slow for long files, so only when something may be
+    // open at all.
+    let before = lines
+        .get(first)
+        .filter(|_| first > 0)
+        .map(|(start, _)| &src[..*start]);
+    let maybe_open = |t: &str| {
+        let count = |c: char| t.matches(c).count();
+        count('[') > count(']')
+            || count('{') > count('}')
+            || count('"') % 2 == 1
+            || count('\'') % 2 == 1
+    };
+    if let Some(Err(open)) = before.filter(|t| maybe_open(t)).map(parse_once) {
+        if open.message.starts_with("unclosed") {
+            return SyntaxError {
+                hint: Some(format!(
+                    "it is still open at line {}, column {}, where the parser stopped: {}",
+                    e.pos.line, e.pos.column, e.message
+                )),
+                ..open
+            };
         }
     }
     if e.message.contains("did not find expected key") {
@@ -246,9 +331,20 @@ fn syntax_message(e: &serde_saphyr::Error) -> String {
         .trim_end_matches('.')
         .to_string();
     if msg.is_empty() {
-        "invalid YAML".to_string()
-    } else {
-        msg
+        return "invalid YAML".to_string();
+    }
+    // The parser's safety limits, said in the manifest's terms rather than
+    // as the parser's internal names (`budget breached: Depth { depth: 65 }`).
+    let breach = msg.strip_prefix("budget breached: ");
+    if msg == "recursion limit exceeded" || breach.is_some_and(|b| b.starts_with("Depth")) {
+        return "the document nests too deeply".to_string();
+    }
+    match breach {
+        Some(b) if b.starts_with("Nodes") || b.starts_with("Events") || b.starts_with("Alias") => {
+            "the document expands to too many values (are aliases repeated many times?)".to_string()
+        }
+        Some(_) => "the document is too large or too complex to read".to_string(),
+        None => msg,
     }
 }
 
@@ -400,6 +496,30 @@ mod tests {
         let e = parse("a: 1\n---\na: 2\n").unwrap_err();
         assert_eq!((e.pos.line, e.pos.column), (2, 1));
         assert!(!e.message.contains("from_str"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_byte_offset() {
+        let src = "app: x\nfunctions:\n  a: é: [1\n";
+        let e = parse(src).unwrap_err();
+        let at = offset_at(src, e.pos.line, e.pos.column);
+        assert_eq!(e.pos.offset, at);
+        assert!(e.pos.offset > 0, "{e:?}");
+        assert_eq!(offset_at("ab\ncd", 2, 2), 4);
+        assert_eq!(offset_at("ab\ncd", 9, 9), 5);
+    }
+
+    #[test]
+    fn parser_limits_are_said_plainly() {
+        let e = parse(&"[".repeat(10_000)).unwrap_err();
+        assert!(e.message.contains("nests too deeply"), "{}", e.message);
+        let mut lol = "x0: &a0 [l, l, l, l, l, l, l, l, l, l]\n".to_string();
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            lol.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+        }
+        let e = parse(&lol).unwrap_err();
+        assert!(e.message.contains("too many values"), "{}", e.message);
     }
 
     #[test]
