@@ -12,5 +12,6 @@ pub mod fixtures;
 pub mod iam;
 pub mod manifest;
 pub mod names;
+pub mod package;
 pub mod schema;
 pub mod synth;

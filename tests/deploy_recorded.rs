@@ -502,6 +502,7 @@ fn a_no_change_redeploy_makes_few_calls_and_uploads_nothing() {
         .block_on(deploy::upload_artifacts(
             &r,
             "artifacts",
+            "",
             &c.app,
             &c.record,
             &ui(true, false),

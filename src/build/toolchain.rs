@@ -81,3 +81,21 @@ pub fn check_zig() -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pins_match_scripts_versions_env() {
+        let env =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/versions.env"))
+                .unwrap();
+        let get = |k: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .unwrap_or_else(|| panic!("{k} missing"))
+                .to_string()
+        };
+        assert_eq!(get("ZIG_VERSION"), super::ZIG_VERSION);
+        assert_eq!(get("ZIGBUILD_VERSION"), super::ZIGBUILD_VERSION);
+    }
+}

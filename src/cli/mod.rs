@@ -87,6 +87,22 @@ pub enum Command {
         #[arg(long)]
         debug: bool,
     },
+    /// Build, upload the artifacts to a bucket, and write the template and the
+    /// stage's template configuration for a CodePipeline deploy action
+    Package {
+        /// The bucket for the zips and nested templates
+        #[arg(long)]
+        bucket: String,
+        /// A key prefix in the bucket
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Where to write template.json and <stage>.config.json
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: PathBuf,
+        /// Use the artifacts of the last `ferry build`
+        #[arg(long)]
+        no_build: bool,
+    },
     /// Create or update the per-account-and-region ferry-bootstrap stack (artifact bucket)
     Bootstrap,
     /// Build, upload, preview and deploy the stack through a change set
@@ -202,6 +218,7 @@ fn run(cli: &Cli) -> Outcome {
         Command::Validate => validate(cli),
         Command::Build { functions, debug } => build(cli, functions, *debug),
         Command::Bootstrap
+        | Command::Package { .. }
         | Command::Deploy { .. }
         | Command::Diff { .. }
         | Command::Outputs

@@ -106,6 +106,40 @@ async fn run_async(cli: &Cli) -> Outcome {
             print_outcome(cli, &app, &outcome);
             Ok(())
         }
+        Command::Package {
+            bucket,
+            prefix,
+            out,
+            no_build,
+        } => {
+            let app = load(cli)?;
+            let record = if *no_build {
+                deploy_record(&app)?
+            } else {
+                run_build(cli, &app, &[], false)?
+            };
+            let record = merged_record(&app, record)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let ui = ui(cli);
+            let prefix = crate::package::normalize_prefix(prefix.as_deref());
+            let p = crate::package::package(&aws, &app, &record, bucket, &prefix, out, &ui)
+                .await
+                .map_err(Failure::Message)?;
+            match cli.output {
+                Output::Json => {
+                    println!("{}", serde_json::to_string_pretty(&p).expect("serializes"))
+                }
+                Output::Human if cli.quiet == 0 => {
+                    println!("wrote {} and {}", p.template.display(), p.config.display());
+                    println!(
+                        "uploaded {} artifact(s) to s3://{bucket}/{prefix}",
+                        p.uploaded
+                    );
+                }
+                Output::Human => {}
+            }
+            Ok(())
+        }
         Command::Diff { exit_code } => {
             let app = load(cli)?;
             let record = crate::build::read_record(&app);

@@ -275,6 +275,7 @@ pub async fn wait_stack<A: CloudFormation>(aws: &A, name: &str) -> Result<Stack,
 pub async fn upload_artifacts<S: Storage>(
     s3: &S,
     bucket: &str,
+    prefix: &str,
     app: &App,
     record: &Record,
     ui: &Ui,
@@ -294,7 +295,7 @@ pub async fn upload_artifacts<S: Storage>(
             if !known {
                 continue;
             }
-            let key = format!("{}/{}.zip", app.name, a.sha256);
+            let key = format!("{prefix}{}/{}.zip", app.name, a.sha256);
             if !s3.object_exists(bucket, &key).await? {
                 let bytes = std::fs::read(app.root().join(&a.path)).map_err(|e| {
                     format!("cannot read {}: {e} (run `ferry build`)", a.path.display())
@@ -325,6 +326,7 @@ pub async fn upload_artifacts<S: Storage>(
 pub async fn upload_templates<S: Storage>(
     s3: &S,
     bucket: &str,
+    prefix: &str,
     app: &App,
     stacks: &Stacks,
 ) -> Result<String, String> {
@@ -338,7 +340,7 @@ pub async fn upload_templates<S: Storage>(
     {
         let body = t.to_json();
         let key = format!(
-            "{}/templates/{}.json",
+            "{prefix}{}/templates/{}.json",
             app.name,
             names::short_hash(body.as_bytes(), 16)
         );
@@ -458,7 +460,7 @@ pub async fn plan<A: CloudFormation + Storage + Roles>(
     let stack = app.stack_name();
     preflight_roles(aws, app).await?;
     let kind = prepare_stack(aws, &stack, opts, ui).await?;
-    let url = upload_templates(aws, bucket, app, stacks).await?;
+    let url = upload_templates(aws, bucket, "", app, stacks).await?;
     let mut tags = vec![
         ("ferry:app".to_string(), app.name.clone()),
         ("ferry:stage".to_string(), app.stage.clone()),
@@ -521,7 +523,7 @@ pub async fn deploy<A: CloudFormation + Storage + Roles + Identity>(
     pending: &Pending,
 ) -> Result<Outcome, String> {
     let bucket = ensure_bootstrap(aws, ui).await?;
-    let (mut artifacts, uploaded) = upload_artifacts(aws, &bucket, app, record, ui).await?;
+    let (mut artifacts, uploaded) = upload_artifacts(aws, &bucket, "", app, record, ui).await?;
     if uploaded == 0 && !record.functions.is_empty() {
         ui.info("Artifacts are up to date: nothing to upload");
     }
@@ -747,7 +749,7 @@ pub async fn diff<A: CloudFormation + Storage + Roles + Identity>(
     pending: &Pending,
 ) -> Result<Vec<Row>, String> {
     let bucket = ensure_bootstrap(aws, ui).await?;
-    let (mut artifacts, _) = upload_artifacts(aws, &bucket, app, record, ui).await?;
+    let (mut artifacts, _) = upload_artifacts(aws, &bucket, "", app, record, ui).await?;
     artifacts.template_url_base = Some(
         aws.object_url(&bucket, "")
             .trim_end_matches('/')

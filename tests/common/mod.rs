@@ -104,6 +104,14 @@ pub fn text(o: &Output) -> String {
 pub fn app_dir(manifest: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ferry.yaml"), manifest).unwrap();
+    // Layer folders named in the manifest.
+    for line in manifest.lines() {
+        if let Some(rest) = line.split("path: ").nth(1) {
+            let folder = rest.trim_end_matches([' ', '}', ',']).trim();
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join("settings.json"), "{}").unwrap();
+        }
+    }
     let app = ferry::manifest::load(&dir.path().join("ferry.yaml"), "dev")
         .unwrap_or_else(|e| panic!("{e:?}"));
     write_artifacts(&app, b"stand-in binary");

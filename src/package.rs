@@ -1,0 +1,84 @@
+//! `ferry package`: the artifacts of a CodePipeline build stage. Uploads the
+//! zips and nested templates (content-addressed, skipping what is there) and
+//! writes the root template with its code locations filled in, and the
+//! stage's template configuration (`Parameters`, `Tags`) for the
+//! CloudFormation deploy action.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::aws::Storage;
+use crate::build::Record;
+use crate::deploy::{self, Ui};
+use crate::manifest::model::App;
+use crate::synth;
+
+/// What package wrote and uploaded.
+#[derive(Debug, serde::Serialize)]
+pub struct Packaged {
+    pub template: PathBuf,
+    pub config: PathBuf,
+    pub uploaded: usize,
+    pub nested: usize,
+}
+
+/// `prefix` normalized to `""` or `"p/"`.
+pub fn normalize_prefix(prefix: Option<&str>) -> String {
+    match prefix.map(|p| p.trim_matches('/')) {
+        Some(p) if !p.is_empty() => format!("{p}/"),
+        _ => String::new(),
+    }
+}
+
+/// The CodePipeline template configuration of the app's stage.
+pub fn config(app: &App) -> serde_json::Value {
+    let parameters: BTreeMap<&String, &String> =
+        app.parameters.iter().map(|(k, p)| (k, &p.value)).collect();
+    let mut tags: BTreeMap<String, String> = app.tags.clone();
+    tags.insert("ferry:app".into(), app.name.clone());
+    tags.insert("ferry:stage".into(), app.stage.clone());
+    json!({ "Parameters": parameters, "Tags": tags })
+}
+
+pub async fn package<S: Storage>(
+    s3: &S,
+    app: &App,
+    record: &Record,
+    bucket: &str,
+    prefix: &str,
+    out: &Path,
+    ui: &Ui,
+) -> Result<Packaged, String> {
+    let (mut artifacts, uploaded) =
+        deploy::upload_artifacts(s3, bucket, prefix, app, record, ui).await?;
+    artifacts.template_url_base = Some(
+        s3.object_url(bucket, prefix)
+            .trim_end_matches('/')
+            .to_string(),
+    );
+    let stacks = synth::synth(app, &artifacts);
+    // Nested templates go to the bucket; the root is written to `out`.
+    let nested_only = synth::Stacks {
+        root: synth::Template::default(),
+        nested: stacks.nested.clone(),
+    };
+    if !stacks.nested.is_empty() {
+        deploy::upload_templates(s3, bucket, prefix, app, &nested_only).await?;
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let template = out.join("template.json");
+    std::fs::write(&template, stacks.root.to_json())
+        .map_err(|e| format!("cannot write {}: {e}", template.display()))?;
+    let config_path = out.join(format!("{}.config.json", app.stage));
+    let body = serde_json::to_string_pretty(&config(app)).expect("config serializes") + "\n";
+    std::fs::write(&config_path, body)
+        .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
+    Ok(Packaged {
+        template,
+        config: config_path,
+        uploaded,
+        nested: stacks.nested.len(),
+    })
+}
