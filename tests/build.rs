@@ -213,3 +213,25 @@ fn an_unknown_function_name_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `hello`?"));
 }
+
+#[test]
+fn the_workspace_is_found_from_a_manifest_in_the_current_folder() {
+    // `-f <file>` with no folder part, as in `cd app && ferry build`: the
+    // workspace is read (the missing package is reported, which needs it).
+    let m = manifest_in(&fixture(), "app: b\nfunctions:\n  not-here: {}\n");
+    let name = m.file_name().unwrap().to_str().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["--output", "json", "build", "-f", &name])
+        .current_dir(fixture())
+        .output()
+        .unwrap();
+    std::fs::remove_file(&m).unwrap();
+    let d = json_errors(&out);
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no package `not-here`"),
+        "{d:?}"
+    );
+}

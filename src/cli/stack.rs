@@ -77,12 +77,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             no_build,
         } => {
             let app = load(cli)?;
-            let record = if *no_build {
-                deploy_record(&app)?
-            } else {
-                run_build(cli, &app, &[], false)?
-            };
-            let record = merged_record(&app, record)?;
+            let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);
             let opts = deploy::Options {
@@ -113,12 +108,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             no_build,
         } => {
             let app = load(cli)?;
-            let record = if *no_build {
-                deploy_record(&app)?
-            } else {
-                run_build(cli, &app, &[], false)?
-            };
-            let record = merged_record(&app, record)?;
+            let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);
             let prefix = crate::package::normalize_prefix(prefix.as_deref());
@@ -336,9 +326,15 @@ fn read_payload(p: &str) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
-/// The recorded build, for `--no-build`.
-fn deploy_record(app: &App) -> Result<Record, Failure> {
-    Ok(crate::build::read_record(app))
+/// The artifacts to deploy or package: a fresh build, or with `--no-build`
+/// the last one; every function and layer must have one.
+fn artifacts(cli: &Cli, app: &App, no_build: bool) -> Result<Record, Failure> {
+    let built = if no_build {
+        Record::default()
+    } else {
+        run_build(cli, app, &[], false)?
+    };
+    merged_record(app, built)
 }
 
 /// Checks that every function built from a crate has an artifact.

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::synth::Template;
-use crate::synth::template::{get_att, resource, sub};
+use crate::synth::template::{resource, tls_only_bucket_policy};
 
 /// The stack's output holding the bucket name.
 pub const BUCKET_OUTPUT: &str = "ArtifactBucketName";
@@ -40,23 +40,7 @@ pub fn template() -> Template {
     t.add("ArtifactBucket", bucket);
     t.add(
         "ArtifactBucketPolicy",
-        resource(
-            "AWS::S3::BucketPolicy",
-            json!({
-                "Bucket": { "Ref": "ArtifactBucket" },
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [ get_att("ArtifactBucket", "Arn"), sub("${ArtifactBucket.Arn}/*") ],
-                        "Condition": { "Bool": { "aws:SecureTransport": "false" } }
-                    }]
-                }
-            }),
-        ),
+        tls_only_bucket_policy(json!({ "Ref": "ArtifactBucket" }), "${ArtifactBucket.Arn}"),
     );
     t.output(
         BUCKET_OUTPUT,

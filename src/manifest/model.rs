@@ -131,10 +131,10 @@ impl App {
 
     /// The folder the manifest is in.
     pub fn root(&self) -> PathBuf {
-        self.manifest
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_default()
+        match self.manifest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     }
 
     /// True when any function has an `http` trigger: the app then has an

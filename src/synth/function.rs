@@ -197,21 +197,21 @@ pub fn function(
         match &trig.kind {
             TriggerKind::Http(route) => http_route(app, &ids, route, &alias_ref, t),
             TriggerKind::Url(url) => function_url(&ids, f, url, &alias_ref, t),
-            TriggerKind::Schedule(s) => {
-                let id = ids.trigger("Schedule", i);
-                schedule_rule(app, &id, s, target(&alias_ref, None), t);
-                permission(
-                    t,
-                    &format!("{id}Permission"),
-                    &alias_ref,
-                    "events.amazonaws.com",
-                    Some(get_att(&id, "Arn")),
-                    None,
-                );
-            }
-            TriggerKind::Event(e) => {
-                let id = ids.trigger("Event", i);
-                event_rule(app, &id, e, target(&alias_ref, None), t);
+            TriggerKind::Schedule(_) | TriggerKind::Event(_) => {
+                let id = match &trig.kind {
+                    TriggerKind::Schedule(s) => {
+                        let id = ids.trigger("Schedule", i);
+                        schedule_rule(app, &id, s, target(&alias_ref, None), t);
+                        id
+                    }
+                    TriggerKind::Event(e) => {
+                        let id = ids.trigger("Event", i);
+                        event_rule(app, &id, e, target(&alias_ref, None), t);
+                        id
+                    }
+                    _ => unreachable!("matched above"),
+                };
+                // EventBridge may invoke the alias, from this rule only.
                 permission(
                     t,
                     &format!("{id}Permission"),

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::template::{Template, depends_on, get_att, resource, retain, sub};
+use super::template::{
+    Template, depends_on, get_att, resource, retain, sub, tls_only_bucket_policy,
+};
 use super::{Artifacts, code_location};
 use crate::manifest::model::*;
 use crate::names;
@@ -229,23 +231,7 @@ pub fn buckets(app: &App, t: &mut Template, notifications: &[(String, Notificati
         let arn = format!("arn:${{AWS::Partition}}:s3:::{physical}");
         t.add(
             names::bucket_policy(name),
-            resource(
-                "AWS::S3::BucketPolicy",
-                json!({
-                    "Bucket": { "Ref": names::bucket(name) },
-                    "PolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [ sub(&arn), sub(&format!("{arn}/*")) ],
-                            "Condition": { "Bool": { "aws:SecureTransport": "false" } }
-                        }]
-                    }
-                }),
-            ),
+            tls_only_bucket_policy(json!({ "Ref": names::bucket(name) }), &arn),
         );
     }
 }

@@ -129,6 +129,29 @@ pub fn retain(resource: &mut Value) {
     resource["UpdateReplacePolicy"] = json!("Retain");
 }
 
+/// A bucket policy that refuses every request not made over TLS.
+/// `bucket` names the bucket (a `Ref`), `arn` is its ARN as a `Fn::Sub`
+/// string.
+pub fn tls_only_bucket_policy(bucket: Value, arn: &str) -> Value {
+    resource(
+        "AWS::S3::BucketPolicy",
+        json!({
+            "Bucket": bucket,
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [ sub(arn), sub(&format!("{arn}/*")) ],
+                    "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+                }]
+            }
+        }),
+    )
+}
+
 /// An IAM policy statement.
 pub fn statement(sid: &str, actions: Vec<String>, resources: Vec<Value>) -> Value {
     json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources })
