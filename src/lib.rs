@@ -13,5 +13,6 @@ pub mod iam;
 pub mod manifest;
 pub mod names;
 pub mod package;
+pub mod pipeline;
 pub mod schema;
 pub mod synth;

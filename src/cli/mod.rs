@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::diagnostic;
 use crate::manifest::{self, LoadError, model::App};
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(
     name = "ferry",
     version,
@@ -75,7 +75,29 @@ pub enum Format {
     Yaml,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
+pub enum PipelineCommand {
+    /// Write pipeline.yaml and buildspec.yml next to the manifest
+    Init {
+        /// The stages to deploy, in order
+        #[arg(long, value_delimiter = ',', default_value = "dev,prod")]
+        stages: Vec<String>,
+        /// A manual approval before the last stage
+        #[arg(long)]
+        approval: bool,
+        /// Where the source comes from
+        #[arg(long, value_enum, default_value_t = crate::pipeline::Source::Codestar)]
+        source: crate::pipeline::Source,
+        /// Write into this folder instead of the manifest's
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Overwrite existing files
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Check the manifest for the stage and print every error
     Validate,
@@ -102,6 +124,11 @@ pub enum Command {
         /// Use the artifacts of the last `ferry build`
         #[arg(long)]
         no_build: bool,
+    },
+    /// Write a CodePipeline stack (pipeline.yaml) and its CodeBuild buildspec
+    Pipeline {
+        #[command(subcommand)]
+        command: PipelineCommand,
     },
     /// Create or update the per-account-and-region ferry-bootstrap stack (artifact bucket)
     Bootstrap,
@@ -217,6 +244,16 @@ fn run(cli: &Cli) -> Outcome {
     match &cli.command {
         Command::Validate => validate(cli),
         Command::Build { functions, debug } => build(cli, functions, *debug),
+        Command::Pipeline {
+            command:
+                PipelineCommand::Init {
+                    stages,
+                    approval,
+                    source,
+                    out,
+                    force,
+                },
+        } => pipeline_init(cli, stages, *approval, *source, out.as_deref(), *force),
         Command::Bootstrap
         | Command::Package { .. }
         | Command::Deploy { .. }
@@ -383,6 +420,65 @@ fn build(cli: &Cli, functions: &[String], debug: bool) -> Outcome {
             }
         }
         Output::Human => {}
+    }
+    Ok(())
+}
+
+fn pipeline_init(
+    cli: &Cli,
+    stages: &[String],
+    approval: bool,
+    source: crate::pipeline::Source,
+    out: Option<&std::path::Path>,
+    force: bool,
+) -> Outcome {
+    let mut apps = Vec::new();
+    for stage in stages {
+        let staged = Cli {
+            stage: stage.clone(),
+            command: Command::Validate,
+            ..cli.clone()
+        };
+        apps.push(load(&staged)?);
+    }
+    let files = crate::pipeline::render(&apps, approval, source).map_err(Failure::Message)?;
+    let dir = out
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| apps[0].root());
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for (name, body) in [
+        ("pipeline.yaml", &files.pipeline),
+        ("buildspec.yml", &files.buildspec),
+    ] {
+        let p = dir.join(name);
+        if p.exists() && !force {
+            return Err(Failure::Message(format!(
+                "{} exists: pass --force to overwrite it",
+                p.display()
+            )));
+        }
+        std::fs::write(&p, body).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        if cli.quiet == 0 && cli.output == Output::Human {
+            println!("wrote {}", p.display());
+        }
+    }
+    if cli.quiet == 0 && cli.output == Output::Human {
+        println!("next: commit both files, then create the stack:");
+        println!(
+            "  aws cloudformation deploy --template-file pipeline.yaml --stack-name {}-pipeline --capabilities CAPABILITY_IAM \\",
+            apps[0].name
+        );
+        match source {
+            crate::pipeline::Source::Codestar => println!(
+                "    --parameter-overrides ConnectionArn=<arn> FullRepositoryId=<owner/repo>"
+            ),
+            crate::pipeline::Source::Codecommit => {
+                println!("    --parameter-overrides RepositoryName=<name>")
+            }
+            crate::pipeline::Source::S3 => {
+                println!("    --parameter-overrides SourceBucket=<bucket>")
+            }
+        }
     }
     Ok(())
 }
