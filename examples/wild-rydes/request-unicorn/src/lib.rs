@@ -19,9 +19,21 @@ pub struct Unicorn {
 
 /// The workshop's fleet.
 pub const FLEET: [Unicorn; 3] = [
-    Unicorn { name: "Bucephalus", color: "Golden", gender: "Male" },
-    Unicorn { name: "Shadowfax", color: "White", gender: "Male" },
-    Unicorn { name: "Rocinante", color: "Yellow", gender: "Female" },
+    Unicorn {
+        name: "Bucephalus",
+        color: "Golden",
+        gender: "Male",
+    },
+    Unicorn {
+        name: "Shadowfax",
+        color: "White",
+        gender: "Male",
+    },
+    Unicorn {
+        name: "Rocinante",
+        color: "Yellow",
+        gender: "Female",
+    },
 ];
 
 #[derive(Debug, Deserialize)]
@@ -78,21 +90,43 @@ fn rider(req: &Request) -> Option<String> {
 
 /// Handles `POST /ride`. `ride_id` and `now` are given so that tests are
 /// repeatable.
-pub async fn request_unicorn(store: &impl RideStore, req: Request, ride_id: String, now: String) -> Response<Body> {
+pub async fn request_unicorn(
+    store: &impl RideStore,
+    req: Request,
+    ride_id: String,
+    now: String,
+) -> Response<Body> {
     let Some(user) = rider(&req) else {
-        return respond(401, json!({ "Error": "Unauthorized: no authenticated rider" }));
+        return respond(
+            401,
+            json!({ "Error": "Unauthorized: no authenticated rider" }),
+        );
     };
     let body: RideRequest = match serde_json::from_slice(req.body().as_ref()) {
         Ok(b) => b,
         Err(e) => {
-            return respond(400, json!({ "Error": format!("Expected {{\"PickupLocation\": {{\"Latitude\", \"Longitude\"}}}}: {e}") }));
+            return respond(
+                400,
+                json!({ "Error": format!("Expected {{\"PickupLocation\": {{\"Latitude\", \"Longitude\"}}}}: {e}") }),
+            );
         }
     };
-    let _ = (body.pickup_location.latitude, body.pickup_location.longitude);
+    let _ = (
+        body.pickup_location.latitude,
+        body.pickup_location.longitude,
+    );
     let unicorn = pick(&ride_id);
-    let ride = Ride { ride_id: ride_id.clone(), user: user.clone(), unicorn, request_time: now };
+    let ride = Ride {
+        ride_id: ride_id.clone(),
+        user: user.clone(),
+        unicorn,
+        request_time: now,
+    };
     if let Err(e) = store.put_ride(&ride).await {
-        let reference = req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
+        let reference = req
+            .lambda_context_ref()
+            .map(|c| c.request_id.clone())
+            .unwrap_or_default();
         return respond(500, json!({ "Error": e, "Reference": reference }));
     }
     respond(
@@ -109,7 +143,9 @@ pub async fn request_unicorn(store: &impl RideStore, req: Request, ride_id: Stri
 
 /// A unicorn from the fleet, chosen by the ride id.
 fn pick(ride_id: &str) -> Unicorn {
-    let n = ride_id.bytes().fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
+    let n = ride_id
+        .bytes()
+        .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
     FLEET[n % FLEET.len()]
 }
 
@@ -144,7 +180,13 @@ mod tests {
     }
 
     async fn call(store: &Memory, name: &str) -> Response<Body> {
-        request_unicorn(store, event(name), "ride123".into(), "2026-11-23T10:00:00.000Z".into()).await
+        request_unicorn(
+            store,
+            event(name),
+            "ride123".into(),
+            "2026-11-23T10:00:00.000Z".into(),
+        )
+        .await
     }
 
     #[tokio::test]
@@ -177,13 +219,21 @@ mod tests {
         let store = Memory::default();
         let r = call(&store, "request-ride-malformed.json").await;
         assert_eq!(r.status(), 400);
-        assert!(json_body(&r)["Error"].as_str().unwrap().contains("PickupLocation"));
+        assert!(
+            json_body(&r)["Error"]
+                .as_str()
+                .unwrap()
+                .contains("PickupLocation")
+        );
         assert_eq!(r.headers()["Access-Control-Allow-Origin"], "*");
     }
 
     #[tokio::test]
     async fn a_failed_write_is_500_with_a_reference() {
-        let store = Memory { fail: true, ..Memory::default() };
+        let store = Memory {
+            fail: true,
+            ..Memory::default()
+        };
         let r = call(&store, "request-ride.json").await;
         assert_eq!(r.status(), 500);
         let b = json_body(&r);
@@ -194,7 +244,8 @@ mod tests {
 
     #[test]
     fn every_unicorn_can_be_picked() {
-        let names: std::collections::BTreeSet<&str> = (0..50).map(|i| pick(&format!("r{i}")).name).collect();
+        let names: std::collections::BTreeSet<&str> =
+            (0..50).map(|i| pick(&format!("r{i}")).name).collect();
         assert_eq!(names.len(), 3);
     }
 }

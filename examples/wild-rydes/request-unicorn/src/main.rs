@@ -40,7 +40,10 @@ impl RideStore for Rides {
 async fn main() -> Result<(), Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
     let config = aws_config::load_from_env().await;
-    let rides = Rides { client: aws_sdk_dynamodb::Client::new(&config), table };
+    let rides = Rides {
+        client: aws_sdk_dynamodb::Client::new(&config),
+        table,
+    };
     let rides = &rides;
     run(service_fn(move |req: Request| async move {
         let id = uuid::Uuid::new_v4().simple().to_string();
