@@ -3,6 +3,7 @@
 //! See `ARCHITECTURE.md` for how the modules fit together.
 
 pub mod aws;
+pub mod blueprint;
 pub mod build;
 pub mod cli;
 pub mod deploy;
@@ -10,6 +11,7 @@ pub mod diagnostic;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod iam;
+pub mod local;
 pub mod manifest;
 pub mod names;
 pub mod package;

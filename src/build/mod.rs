@@ -80,18 +80,25 @@ pub fn read_record(app: &App) -> Record {
         .unwrap_or_default()
 }
 
-struct Job {
-    function: String,
-    package: String,
-    bin: String,
-    arch: Architecture,
-    glibc: (u32, u32),
-    runtime: &'static str,
+/// A function's binary: the package and binary target it is built from.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub function: String,
+    pub package: String,
+    pub bin: String,
+    pub arch: Architecture,
+    pub glibc: (u32, u32),
+    pub runtime: &'static str,
 }
 
-/// Builds the selected functions and every layer; returns what was built.
-pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
-    for name in &opts.functions {
+/// The binaries of the functions named (all when `names` is empty) that are
+/// built from a crate, resolved against the cargo workspace around the
+/// manifest. `None` when no selected function is built from a crate.
+pub fn resolve_functions(
+    app: &App,
+    names: &[String],
+) -> Result<Option<(workspace::Workspace, Vec<Job>)>, BuildError> {
+    for name in names {
         if !app.functions.contains_key(name) {
             let hint = did_you_mean(name, app.functions.keys().map(String::as_str))
                 .map(|h| format!(" ({h})"))
@@ -105,9 +112,46 @@ pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
     let selected: Vec<(&String, &crate::manifest::model::Function)> = app
         .functions
         .iter()
-        .filter(|(n, _)| opts.functions.is_empty() || opts.functions.contains(n))
+        .filter(|(n, _)| names.is_empty() || names.contains(n))
         .filter(|(_, f)| matches!(f.code, Code::Crate { .. }))
         .collect();
+    if selected.is_empty() {
+        return Ok(None);
+    }
+    let ws = workspace::load(&app.root())?;
+    let mut jobs = Vec::new();
+    let mut diags = Vec::new();
+    for (name, f) in &selected {
+        let Code::Crate { package, bin } = &f.code else {
+            continue;
+        };
+        match workspace::resolve(&ws, name, package, bin.as_deref()) {
+            Ok((package, bin)) => jobs.push(Job {
+                function: (*name).clone(),
+                package,
+                bin,
+                arch: f.architecture,
+                glibc: f.runtime.glibc(),
+                runtime: f.runtime.id(),
+            }),
+            Err(e) => diags.push(Diagnostic {
+                file: f.loc.file.clone(),
+                path: format!("{}.{}", f.loc.path, e.key),
+                pos: f.loc.pos,
+                message: e.message,
+                hint: e.hint,
+            }),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(BuildError::Diagnostics(diags));
+    }
+    Ok(Some((ws, jobs)))
+}
+
+/// Builds the selected functions and every layer; returns what was built.
+pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
+    let resolved = resolve_functions(app, &opts.functions)?;
     let dir = out_dir(app);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut record = read_record(app);
@@ -132,35 +176,7 @@ pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
         built.layers.insert(name.clone(), a);
     }
 
-    if !selected.is_empty() {
-        let ws = workspace::load(&app.root())?;
-        let mut jobs = Vec::new();
-        let mut diags = Vec::new();
-        for (name, f) in &selected {
-            let Code::Crate { package, bin } = &f.code else {
-                continue;
-            };
-            match workspace::resolve(&ws, name, package, bin.as_deref()) {
-                Ok((package, bin)) => jobs.push(Job {
-                    function: (*name).clone(),
-                    package,
-                    bin,
-                    arch: f.architecture,
-                    glibc: f.runtime.glibc(),
-                    runtime: f.runtime.id(),
-                }),
-                Err(e) => diags.push(Diagnostic {
-                    file: f.loc.file.clone(),
-                    path: format!("{}.{}", f.loc.path, e.key),
-                    pos: f.loc.pos,
-                    message: e.message,
-                    hint: e.hint,
-                }),
-            }
-        }
-        if !diags.is_empty() {
-            return Err(BuildError::Diagnostics(diags));
-        }
+    if let Some((ws, jobs)) = resolved {
         toolchain::check_zig()?;
         let profile_dir = if opts.debug { "debug" } else { "release" };
         let tuning = profile_tuning(&ws.root);
@@ -272,6 +288,23 @@ pub fn profile_tuning(workspace_root: &Path) -> Vec<String> {
     .collect()
 }
 
+/// `-p PACKAGE` and `--bin BIN` for each job, once each: what one cargo run
+/// builds.
+pub fn select<'a>(cmd: &mut Command, jobs: impl Iterator<Item = &'a Job> + Clone) {
+    let mut packages: Vec<&str> = jobs.clone().map(|j| j.package.as_str()).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    for p in packages {
+        cmd.arg("-p").arg(p);
+    }
+    let mut bins: Vec<&str> = jobs.map(|j| j.bin.as_str()).collect();
+    bins.sort_unstable();
+    bins.dedup();
+    for b in bins {
+        cmd.arg("--bin").arg(b);
+    }
+}
+
 fn cargo_build(
     root: &Path,
     group: &[&Job],
@@ -295,18 +328,7 @@ fn cargo_build(
     if opts.quiet {
         cmd.arg("-q");
     }
-    let mut packages: Vec<&str> = group.iter().map(|j| j.package.as_str()).collect();
-    packages.sort_unstable();
-    packages.dedup();
-    for p in packages {
-        cmd.arg("-p").arg(p);
-    }
-    let mut bins: Vec<&str> = group.iter().map(|j| j.bin.as_str()).collect();
-    bins.sort_unstable();
-    bins.dedup();
-    for b in bins {
-        cmd.arg("--bin").arg(b);
-    }
+    select(&mut cmd, group.iter().copied());
     let status = cmd
         .status()
         .map_err(|e| format!("cannot run {cargo}: {e}"))?;

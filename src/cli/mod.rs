@@ -2,6 +2,7 @@
 //! own beyond choosing what to print and the exit code. `stack` holds the
 //! commands that talk to AWS.
 
+mod local;
 mod stack;
 
 use std::io::{IsTerminal, Write};
@@ -98,7 +99,57 @@ pub enum PipelineCommand {
 }
 
 #[derive(Subcommand, Debug, Clone)]
+pub enum LocalCommand {
+    /// Run one function on this machine under a Lambda Runtime API emulator
+    Invoke {
+        /// The function
+        function: String,
+        /// The event: JSON text, @file, or - for standard input
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        /// Invoke asynchronously: apply the retry policy (waits shortened) and
+        /// print the destination record
+        #[arg(long = "async")]
+        asynchronous: bool,
+        /// The client context (JSON), as a mobile SDK sends it
+        #[arg(long, value_name = "JSON")]
+        client_context: Option<String>,
+        /// Build with the release profile instead of dev
+        #[arg(long)]
+        release: bool,
+    },
+    /// Serve the app's HTTP routes and function URLs on this machine
+    Serve {
+        /// The port on 127.0.0.1
+        #[arg(long, default_value_t = 9000)]
+        port: u16,
+        /// Rebuild and reload when a source file or the manifest changes
+        #[arg(long)]
+        watch: bool,
+        /// Build with the release profile instead of dev
+        #[arg(long)]
+        release: bool,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
 pub enum Command {
+    /// Scaffold a new app from a blueprint
+    Init {
+        /// The folder to create (or an empty one)
+        dir: PathBuf,
+        /// The blueprint (see `ferry blueprints`)
+        #[arg(long, short = 'b', default_value = crate::blueprint::DEFAULT, value_name = "NAME")]
+        blueprint: String,
+        /// The app's name [default: the folder's name]
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
+        /// Write into a folder that is not empty (files of the same path are replaced)
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the blueprints `ferry init` can use
+    Blueprints,
     /// Check the manifest for the stage and print every error
     Validate,
     /// Cross-compile the functions and pack their zips into .ferry/build
@@ -172,6 +223,11 @@ pub enum Command {
         #[arg(long = "async")]
         asynchronous: bool,
     },
+    /// Run functions on this machine: `local invoke`, `local serve`
+    Local {
+        #[command(subcommand)]
+        command: LocalCommand,
+    },
     /// Print a deployed function's CloudWatch logs
     Logs {
         /// The function
@@ -242,6 +298,13 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Outcome {
     match &cli.command {
+        Command::Init {
+            dir,
+            blueprint,
+            app,
+            force,
+        } => init(cli, dir, blueprint, app.as_deref(), *force),
+        Command::Blueprints => blueprints(cli),
         Command::Validate => validate(cli),
         Command::Build { functions, debug } => build(cli, functions, *debug),
         Command::Pipeline {
@@ -263,6 +326,7 @@ fn run(cli: &Cli) -> Outcome {
         | Command::Invoke { .. }
         | Command::Logs { .. } => stack::run(cli),
         Command::Synth { out, format } => synth(cli, out.as_deref(), *format),
+        Command::Local { command } => local::run(cli, command),
         Command::Schema => {
             println!("{}", crate::schema::json());
             Ok(())
@@ -332,6 +396,77 @@ fn report_diagnostics(
             );
         }
     }
+}
+
+fn init(
+    cli: &Cli,
+    dir: &std::path::Path,
+    blueprint: &str,
+    app: Option<&str>,
+    force: bool,
+) -> Outcome {
+    use crate::blueprint;
+    let bp = blueprint::find(blueprint)?;
+    let app = match app {
+        Some(a) => {
+            blueprint::check_app_name(a)?;
+            a.to_string()
+        }
+        None => blueprint::app_name_for(dir)?,
+    };
+    let files = blueprint::render(&bp, &blueprint::Vars::new(&app))?;
+    blueprint::write(dir, &files, force)?;
+    match cli.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({
+                "app": app,
+                "blueprint": bp.name,
+                "dir": dir.display().to_string(),
+                "files": files.iter().map(|f| f.path.display().to_string()).collect::<Vec<_>>(),
+            })
+        ),
+        Output::Human if cli.quiet == 0 => {
+            println!(
+                "Created app `{app}` from blueprint `{}` in {} ({} files)",
+                bp.name,
+                dir.display(),
+                files.len()
+            );
+            println!("next:");
+            println!("  cd {}", dir.display());
+            for cmd in &bp.next {
+                println!("  {cmd}");
+            }
+        }
+        Output::Human => {}
+    }
+    Ok(())
+}
+
+fn blueprints(cli: &Cli) -> Outcome {
+    let all = crate::blueprint::all();
+    match cli.output {
+        Output::Json => {
+            let list: Vec<serde_json::Value> = all
+                .iter()
+                .map(|b| serde_json::json!({ "name": b.name, "description": b.description }))
+                .collect();
+            println!("{}", serde_json::Value::Array(list));
+        }
+        Output::Human => {
+            let width = all.iter().map(|b| b.name.len()).max().unwrap_or(0);
+            for b in &all {
+                let mark = if b.name == crate::blueprint::DEFAULT {
+                    " (default)"
+                } else {
+                    ""
+                };
+                println!("{:<width$}  {}{mark}", b.name, b.description);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn validate(cli: &Cli) -> Outcome {
@@ -536,6 +671,39 @@ fn synth(cli: &Cli, out: Option<&std::path::Path>, format: Format) -> Outcome {
         Output::Human => {}
     }
     Ok(())
+}
+
+pub(crate) fn known_function<'a>(
+    app: &'a App,
+    name: &str,
+) -> Result<&'a crate::manifest::model::Function, Failure> {
+    app.functions.get(name).ok_or_else(|| {
+        let hint =
+            crate::manifest::decode::did_you_mean(name, app.functions.keys().map(String::as_str))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+        Failure::Message(format!(
+            "no function `{name}` in {}{hint}",
+            app.manifest.display()
+        ))
+    })
+}
+
+/// `{"a": 1}`, `@event.json`, or `-` for standard input.
+pub(crate) fn read_payload(p: &str) -> Result<Vec<u8>, Failure> {
+    let bytes = if let Some(path) = p.strip_prefix('@') {
+        std::fs::read(path).map_err(|e| Failure::Message(format!("cannot read {path}: {e}")))?
+    } else if p == "-" {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        v
+    } else {
+        p.as_bytes().to_vec()
+    };
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .map_err(|e| Failure::Message(format!("the payload is not JSON: {e}")))?;
+    Ok(bytes)
 }
 
 /// A panic is a bug in ferry: say so in one line, without a backtrace.

@@ -3,7 +3,9 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::{Cli, Command, Failure, Outcome, Output, load, run_build};
+use super::{
+    Cli, Command, Failure, Outcome, Output, known_function, load, read_payload, run_build,
+};
 use crate::aws::sdk::{Aws, Settings};
 use crate::aws::{Functions, Logs};
 use crate::build::Record;
@@ -291,39 +293,6 @@ async fn run_async(cli: &Cli) -> Outcome {
         }
         _ => unreachable!("dispatched by cli::run"),
     }
-}
-
-fn known_function<'a>(
-    app: &'a App,
-    name: &str,
-) -> Result<&'a crate::manifest::model::Function, Failure> {
-    app.functions.get(name).ok_or_else(|| {
-        let hint =
-            crate::manifest::decode::did_you_mean(name, app.functions.keys().map(String::as_str))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-        Failure::Message(format!(
-            "no function `{name}` in {}{hint}",
-            app.manifest.display()
-        ))
-    })
-}
-
-/// `{"a": 1}`, `@event.json`, or `-` for standard input.
-fn read_payload(p: &str) -> Result<Vec<u8>, Failure> {
-    let bytes = if let Some(path) = p.strip_prefix('@') {
-        std::fs::read(path).map_err(|e| Failure::Message(format!("cannot read {path}: {e}")))?
-    } else if p == "-" {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)
-            .map_err(|e| Failure::Message(e.to_string()))?;
-        v
-    } else {
-        p.as_bytes().to_vec()
-    };
-    serde_json::from_slice::<serde_json::Value>(&bytes)
-        .map_err(|e| Failure::Message(format!("the payload is not JSON: {e}")))?;
-    Ok(bytes)
 }
 
 /// The artifacts to deploy or package: a fresh build, or with `--no-build`

@@ -1,0 +1,714 @@
+//! `ferry local invoke` and `ferry local serve` running real `lambda_runtime`
+//! and `lambda_http` functions (tests/fixtures/local-app) under ferry's
+//! Runtime API emulator: success, handler error, panic, init failure,
+//! timeout, async retries, HTTP routes with path parameters, JWT claims,
+//! concurrency, warm reuse and `--watch`. The fixture's cargo output goes to
+//! `target/fixtures`, shared with the other fixture and blueprint tests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-app")
+}
+
+fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/fixtures")
+}
+
+fn ferry_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap()
+}
+
+fn ferry(args: &[&str]) -> Output {
+    ferry_in(&fixture(), args)
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn invoke_prints_the_response_and_the_logs_with_lambdas_environment() {
+    let out = ferry(&[
+        "local",
+        "invoke",
+        "echo",
+        "--payload",
+        r#"{"order": 7}"#,
+        "--client-context",
+        r#"{"custom": {"tenant": "t1"}}"#,
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let r = stdout_json(&out);
+    assert_eq!(r["payload"]["order"], 7);
+    assert_eq!(r["client_context"]["tenant"], "t1");
+    let env = &r["env"];
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "local-fixture-dev-echo");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+    assert_eq!(env["AWS_REGION"], "eu-west-1");
+    assert_eq!(env["_HANDLER"], "bootstrap");
+    assert_eq!(
+        env["TABLE_NAME"], "local-fixture-dev-items",
+        "references resolve to deployed names"
+    );
+    assert_eq!(
+        env["QUEUE_URL"],
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/local-fixture-dev-failures"
+    );
+    assert!(env["LAMBDA_TASK_ROOT"].as_str().unwrap().ends_with("debug"));
+    assert_eq!(
+        r["function_arn"],
+        "arn:aws:lambda:eu-west-1:123456789012:function:local-fixture-dev-echo:live"
+    );
+    // The deadline is the 2 s timeout from now.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let deadline = r["deadline_ms"].as_u64().unwrap();
+    assert!(
+        deadline > now_ms - 60_000 && deadline <= now_ms + 2_000,
+        "{deadline} vs {now_ms}"
+    );
+    // The function's own output, framed by Lambda's lines.
+    let id = r["request_id"].as_str().unwrap();
+    assert!(err.contains("echo starting"), "{err}");
+    assert!(err.contains(&format!("handled {id}")), "{err}");
+    assert!(
+        err.contains(&format!("START RequestId: {id} Version: $LATEST")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("END RequestId: {id}")), "{err}");
+    assert!(
+        err.contains(&format!("REPORT RequestId: {id}\tDuration: ")),
+        "{err}"
+    );
+    assert!(err.contains("Memory Size: 256 MB"), "{err}");
+    assert!(
+        err.contains("Init Duration: "),
+        "a cold start reports its init: {err}"
+    );
+}
+
+#[test]
+fn json_output_is_one_document_with_the_logs() {
+    let out = ferry(&[
+        "--output",
+        "json",
+        "local",
+        "invoke",
+        "echo",
+        "--payload",
+        "{}",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    assert_eq!(r["statusCode"], 200);
+    assert!(r["functionError"].is_null());
+    assert_eq!(r["payload"]["env"]["GREETING"], "hello");
+    let logs: Vec<&str> = r["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.starts_with("REPORT RequestId: ")),
+        "{logs:?}"
+    );
+}
+
+#[test]
+fn a_handler_error_is_reported_as_lambda_does() {
+    let out = ferry(&[
+        "local",
+        "invoke",
+        "echo",
+        "--payload",
+        r#"{"fail": "no such order"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    assert_eq!(r["errorMessage"], "no such order");
+    assert!(r["errorType"].is_string());
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: function `echo` returned an error"),
+        "{err}"
+    );
+    assert!(err.contains("Status: error"), "{err}");
+    assert!(!err.contains("panicked at"), "{err}");
+}
+
+#[test]
+fn a_panic_in_the_handler_is_a_function_error() {
+    let out = ferry(&[
+        "local",
+        "invoke",
+        "echo",
+        "--payload",
+        r#"{"panic": "boom"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    assert!(r["errorMessage"].as_str().unwrap().contains("boom"), "{r}");
+}
+
+#[test]
+fn an_init_failure_reports_the_exit_and_the_functions_own_message() {
+    let out = ferry(&["local", "invoke", "broken-init"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    assert_eq!(r["errorType"], "Runtime.ExitError");
+    assert!(
+        r["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Runtime exited with error: exit status 1"),
+        "{r}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("missing configuration: DATABASE_URL is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_crash_during_an_invocation_is_an_exit_error() {
+    let out = ferry(&["local", "invoke", "echo", "--payload", r#"{"exit": 3}"#]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = stdout_json(&out);
+    assert_eq!(r["errorType"], "Runtime.ExitError");
+    assert!(
+        r["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("exit status 3"),
+        "{r}"
+    );
+}
+
+#[test]
+fn the_timeout_stops_the_function() {
+    let out = ferry(&[
+        "local",
+        "invoke",
+        "echo",
+        "--payload",
+        r#"{"sleep_ms": 30000}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    assert_eq!(r["errorType"], "Sandbox.Timedout");
+    assert!(
+        r["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("Task timed out after 2.00 seconds"),
+        "{r}"
+    );
+    assert!(stderr(&out).contains("Task timed out after 2.00 seconds"));
+}
+
+#[test]
+fn async_invoke_retries_then_sends_the_failure_record() {
+    let out = ferry(&[
+        "--output",
+        "json",
+        "local",
+        "invoke",
+        "echo",
+        "--async",
+        "--payload",
+        r#"{"fail": "card declined"}"#,
+    ]);
+    assert!(
+        out.status.success(),
+        "an async invoke is accepted: {}",
+        stderr(&out)
+    );
+    let r = stdout_json(&out);
+    assert_eq!(r["statusCode"], 202);
+    assert_eq!(r["condition"], "RetriesExhausted");
+    let attempts = r["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "one try and `retries: 1`");
+    assert!(
+        attempts[1]["atSeconds"].as_f64().unwrap() >= 60.0,
+        "Lambda waits a minute"
+    );
+    let d = &r["destination"];
+    assert_eq!(d["on"], "on_failure");
+    assert_eq!(d["kind"], "queue");
+    assert_eq!(d["target"], "failures");
+    assert_eq!(
+        d["arn"],
+        "arn:aws:sqs:eu-west-1:123456789012:local-fixture-dev-failures"
+    );
+    let rec = &d["record"];
+    assert_eq!(rec["version"], "1.0");
+    assert_eq!(rec["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(rec["requestContext"]["approximateInvokeCount"], 2);
+    assert_eq!(rec["requestContext"]["requestId"], r["requestId"]);
+    assert_eq!(rec["requestPayload"]["fail"], "card declined");
+    assert_eq!(rec["responseContext"]["functionError"], "Unhandled");
+    assert_eq!(rec["responsePayload"]["errorMessage"], "card declined");
+
+    // Success with no on_success destination: one attempt, nothing sent.
+    let out = ferry(&["local", "invoke", "echo", "--async", "--payload", "{}"]);
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("202 Accepted"), "{err}");
+    assert!(err.contains("Success: 1 attempt"), "{err}");
+    assert!(err.contains("no destination is set for success"), "{err}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let out = ferry(&["local", "invoke", "ecko"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no function `ecko`") && err.contains("did you mean `echo`?"),
+        "{err}"
+    );
+    let out = ferry(&["local", "invoke", "echo", "--payload", "{nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the payload is not JSON"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ferry(&["local", "invoke", "echo", "--payload", "@missing.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read missing.json"));
+    for out in [
+        &ferry(&["local", "invoke"]),
+        &ferry(&["local", "serve", "--port", "x"]),
+    ] {
+        assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+    }
+    // An app without routes has nothing to serve.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ferry.yaml"),
+        "app: quiet\nfunctions:\n  job: {}\n",
+    )
+    .unwrap();
+    let out = ferry_in(dir.path(), &["local", "serve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no HTTP routes or function URLs to serve"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+// ---- serve ----
+
+/// A running `ferry local serve`, stopped on drop.
+struct Served {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    fn start(dir: &Path, extra: &[&str]) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+            .args(["local", "serve", "--port", "0"])
+            .args(extra)
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("a first line").unwrap();
+        let port = first
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {first:?}"));
+        // Keep draining stdout so the server never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        Served { child, port }
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a header block");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        (status, headers, raw[split + 4..].to_vec())
+    }
+
+    fn get_json(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let (status, _, body) = self.request("GET", path, headers, b"");
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn serve_routes_requests_as_api_gateway_does() {
+    let s = Served::start(&fixture(), &[]);
+    let (status, headers, body) = s.request(
+        "GET",
+        "/users/a%20b?q=1&q=2",
+        &[("x-test", "yes"), ("Origin", "https://app.example")],
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "x-served-by"), Some("web"));
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["id"], "a b", "path parameters are decoded");
+    assert_eq!(r["q"], serde_json::json!(["1", "2"]));
+    assert_eq!(r["header"], "yes");
+
+    // A binary body arrives whole (base64 on the way).
+    let bytes: Vec<u8> = (0..=255u8).collect();
+    let (status, _, body) = s.request(
+        "POST",
+        "/upload",
+        &[("content-type", "application/octet-stream")],
+        &bytes,
+    );
+    assert_eq!(status, 201);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["body_len"], 256);
+    assert_eq!(r["body_sum"], (0..=255u64).sum::<u64>());
+
+    let (_, r) = s.get_json("/files/a/b/c.txt", &[]);
+    assert_eq!(r["rest"], "a/b/c.txt", "a greedy variable takes the rest");
+    let (status, r) = s.get_json("/lambda-url/web/hook?q=z", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(r["path"], "/hook", "a function URL sees its own path");
+    assert_eq!(s.get_json("/nowhere", &[]).0, 404);
+    assert_eq!(s.request("DELETE", "/upload", &[], b"").0, 404);
+    // CORS preflight, answered without the function.
+    let (status, headers, _) = s.request(
+        "OPTIONS",
+        "/upload",
+        &[
+            ("Origin", "https://app.example"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        b"",
+    );
+    assert_eq!(status, 204);
+    assert_eq!(
+        header(&headers, "access-control-allow-methods"),
+        Some("GET,POST")
+    );
+}
+
+#[test]
+fn jwt_routes_need_a_token_and_pass_its_claims_on() {
+    use base64::Engine;
+    let s = Served::start(&fixture(), &[]);
+    assert_eq!(s.get_json("/me", &[]).0, 401);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims =
+        serde_json::json!({ "cognito:username": "rider", "sub": "u1", "exp": 4_000_000_000u64 });
+    let token = format!(
+        "Bearer {}.{}.sig",
+        b64.encode("{}"),
+        b64.encode(claims.to_string())
+    );
+    let (status, r) = s.get_json("/me", &[("Authorization", &token)]);
+    assert_eq!(status, 200);
+    assert_eq!(r["claims"]["cognito:username"], "rider");
+    assert_eq!(
+        r["claims"]["exp"], "4000000000",
+        "claims are strings, as API Gateway sends them"
+    );
+    let expired = serde_json::json!({ "exp": 1 });
+    let token = format!(
+        "Bearer {}.{}.sig",
+        b64.encode("{}"),
+        b64.encode(expired.to_string())
+    );
+    assert_eq!(s.get_json("/me", &[("Authorization", &token)]).0, 401);
+}
+
+#[test]
+fn concurrent_requests_get_their_own_instances_and_instances_stay_warm() {
+    let s = Served::start(&fixture(), &[]);
+    let pids: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| s.get_json("/slow", &[]).1["pid"].as_u64().unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let distinct: std::collections::BTreeSet<u64> = pids.iter().copied().collect();
+    assert!(
+        distinct.len() >= 2,
+        "overlapping requests ran on one instance: {pids:?}"
+    );
+    // One at a time, requests reuse a warm instance.
+    for _ in 0..5 {
+        let pid = s.get_json("/users/1", &[]).1["pid"].as_u64().unwrap();
+        assert!(
+            distinct.contains(&pid),
+            "a new instance {pid} started while {distinct:?} were idle"
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == "target" || name == ".ferry" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn watch_rebuilds_and_serves_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), dir.path());
+    // Its own package name, so that its binary does not replace the one
+    // the other tests run from the shared target folder.
+    let cargo = dir.path().join("web/Cargo.toml");
+    let text = std::fs::read_to_string(&cargo).unwrap();
+    std::fs::write(
+        &cargo,
+        text.replace(r#"name = "web""#, r#"name = "web-watch""#),
+    )
+    .unwrap();
+    let manifest = dir.path().join("ferry.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("  web:\n", "  web:\n    crate: web-watch\n"),
+    )
+    .unwrap();
+    let s = Served::start(dir.path(), &["--watch"]);
+    let (_, headers, _) = s.request("GET", "/users/1", &[], b"");
+    assert_eq!(header(&headers, "x-served-by"), Some("web"));
+    let main = dir.path().join("web/src/main.rs");
+    let src = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        src.replace(r#""x-served-by", "web""#, r#""x-served-by", "web-v2""#),
+    )
+    .unwrap();
+    let until = Instant::now() + Duration::from_secs(240);
+    loop {
+        let (_, headers, _) = s.request("GET", "/users/1", &[], b"");
+        if header(&headers, "x-served-by") == Some("web-v2") {
+            break;
+        }
+        assert!(Instant::now() < until, "the change was not served");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+// ---- the emulator with a runtime that is not Rust ----
+
+/// A runtime written in Python speaks the same API: this one reports an
+/// init error once, then on its second start echoes the headers it got.
+#[test]
+fn the_runtime_api_serves_any_runtime_and_takes_init_errors() {
+    use ferry::local::{api::Invocation, instance::Result, instance::Spec, pool::Pool};
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bootstrap");
+    let marker = dir.path().join("started-once");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/usr/bin/env python3
+import json, os, sys, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+def post(path, body, headers={{}}):
+    req = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST", headers=headers)
+    return urllib.request.urlopen(req).status
+if not os.path.exists({marker:?}):
+    open({marker:?}, "w").close()
+    print("init failing", flush=True)
+    post("/init/error", {{"errorType": "Config.Missing", "errorMessage": "no table"}}, {{"Lambda-Runtime-Function-Error-Type": "Config.Missing"}})
+    sys.exit(1)
+while True:
+    r = urllib.request.urlopen(api + "/invocation/next")
+    h = dict(r.headers)
+    event = json.loads(r.read())
+    rid = h["Lambda-Runtime-Aws-Request-Id"]
+    code = post("/invocation/" + rid + "/response", {{"event": event, "headers": h, "env": os.environ.get("AWS_LAMBDA_FUNCTION_NAME")}})
+"#
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let spec = Spec {
+        function: "py".into(),
+        binary: script,
+        env: vec![
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("AWS_LAMBDA_FUNCTION_NAME".into(), "app-dev-py".into()),
+        ],
+        timeout: Duration::from_secs(5),
+        memory: 128,
+        function_arn: "arn:aws:lambda:us-east-1:123456789012:function:app-dev-py:live".into(),
+    };
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = logs.clone();
+    let pool = Pool::new(
+        spec,
+        2,
+        std::sync::Arc::new(move |_: &str, l: &str| sink.lock().unwrap().push(l.to_string())),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let first = pool
+            .invoke(Invocation::new(
+                r#"{"n":1}"#,
+                "arn:aws:lambda:us-east-1:123456789012:function:app-dev-py:live",
+            ))
+            .await;
+        match &first.result {
+            Result::Error { error_type, body } => {
+                assert_eq!(error_type, "Config.Missing");
+                let v: Value = serde_json::from_slice(body).unwrap();
+                assert_eq!(v["errorMessage"], "no table");
+            }
+            other => panic!("expected the init error, got {other:?}"),
+        }
+        assert!(!first.alive);
+        let mut inv = Invocation::new(
+            r#"{"n":2}"#,
+            "arn:aws:lambda:us-east-1:123456789012:function:app-dev-py:live",
+        );
+        inv.cognito_identity = Some(r#"{"cognitoIdentityId":"id-1"}"#.into());
+        let id = inv.request_id.clone();
+        let second = pool.invoke(inv).await;
+        let Result::Response(body) = &second.result else {
+            panic!("expected a response, got {:?}", second.result);
+        };
+        let v: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(v["event"]["n"], 2);
+        assert_eq!(v["env"], "app-dev-py");
+        let h = &v["headers"];
+        assert_eq!(h["Lambda-Runtime-Aws-Request-Id"], id.as_str());
+        assert_eq!(
+            h["Lambda-Runtime-Invoked-Function-Arn"],
+            "arn:aws:lambda:us-east-1:123456789012:function:app-dev-py:live"
+        );
+        assert!(
+            h["Lambda-Runtime-Trace-Id"]
+                .as_str()
+                .unwrap()
+                .starts_with("Root=1-")
+        );
+        assert!(
+            h["Lambda-Runtime-Deadline-Ms"]
+                .as_str()
+                .unwrap()
+                .parse::<u64>()
+                .is_ok()
+        );
+        assert_eq!(
+            h["Lambda-Runtime-Cognito-Identity"],
+            r#"{"cognitoIdentityId":"id-1"}"#
+        );
+        assert_eq!(pool.cold_starts(), 2);
+    });
+    let logs = logs.lock().unwrap();
+    assert!(logs.iter().any(|l| l == "init failing"), "{logs:?}");
+}
