@@ -160,6 +160,7 @@ pub fn state_machine_trigger(name: &str, kind: &str, index: usize) -> String {
 pub const HTTP_API: &str = "HttpApi";
 pub const HTTP_API_STAGE: &str = "HttpApiDefaultStage";
 pub const HTTP_API_AUTHORIZER: &str = "HttpApiJwtAuthorizer";
+pub const HTTP_API_ACCESS_LOGS: &str = "HttpApiAccessLogs";
 pub const HTTP_API_URL_OUTPUT: &str = "HttpApiUrl";
 pub const CODE_DEPLOY_APP: &str = "CodeDeployApplication";
 pub const CODE_DEPLOY_ROLE: &str = "CodeDeployServiceRole";
@@ -200,6 +201,13 @@ pub fn bucket_physical_sub(app: &str, stage: &str, name: &str) -> String {
         base
     };
     format!("{base}-${{AWS::AccountId}}-${{AWS::Region}}")
+}
+
+/// The access log group of the app's HTTP API. The `/aws/vendedlogs/`
+/// prefix keeps CloudWatch Logs from adding each group to its size-limited
+/// resource policy.
+pub fn http_api_access_log_group(app: &str, stage: &str) -> String {
+    format!("/aws/vendedlogs/apigateway/{}", stack(app, stage))
 }
 
 /// The CloudWatch Logs group of a function.

@@ -398,3 +398,24 @@ fn large_apps_split_within_limits_and_wire_every_link() {
         }
     }
 }
+
+#[test]
+fn the_http_api_stage_writes_access_logs_to_its_own_group() {
+    let t = template(&all_features());
+    let stage = &t["Resources"]["HttpApiDefaultStage"]["Properties"];
+    assert_eq!(
+        stage["AccessLogSettings"]["DestinationArn"],
+        serde_json::json!({ "Fn::GetAtt": ["HttpApiAccessLogs", "Arn"] })
+    );
+    let format: Value =
+        serde_json::from_str(stage["AccessLogSettings"]["Format"].as_str().unwrap()).unwrap();
+    assert_eq!(format["requestId"], "$context.requestId");
+    let group = &t["Resources"]["HttpApiAccessLogs"]["Properties"];
+    assert!(
+        group["LogGroupName"]
+            .as_str()
+            .unwrap()
+            .starts_with("/aws/vendedlogs/apigateway/")
+    );
+    assert!(group["RetentionInDays"].as_u64().is_some());
+}

@@ -122,6 +122,12 @@ pub fn synth(app: &App, artifacts: &Artifacts) -> Stacks {
     split::split(t, artifacts.template_url_base.as_deref(), &app.name)
 }
 
+/// How long the HTTP API's access logs are kept.
+const HTTP_API_LOG_RETENTION_DAYS: u32 = 30;
+
+/// One JSON object per request in the HTTP API's access log.
+const HTTP_API_ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}"#;
+
 fn http_api(app: &App, t: &mut Template) {
     let mut props = json!({
         "Name": names::stack(&app.name, &app.stage),
@@ -131,11 +137,30 @@ fn http_api(app: &App, t: &mut Template) {
         props["CorsConfiguration"] = function::http_cors(c);
     }
     t.add(names::HTTP_API, resource("AWS::ApiGatewayV2::Api", props));
+    // Access logs: one JSON line per request.
+    t.add(
+        names::HTTP_API_ACCESS_LOGS,
+        resource(
+            "AWS::Logs::LogGroup",
+            json!({
+                "LogGroupName": names::http_api_access_log_group(&app.name, &app.stage),
+                "RetentionInDays": HTTP_API_LOG_RETENTION_DAYS,
+            }),
+        ),
+    );
     t.add(
         names::HTTP_API_STAGE,
         resource(
             "AWS::ApiGatewayV2::Stage",
-            json!({ "ApiId": { "Ref": names::HTTP_API }, "StageName": "$default", "AutoDeploy": true }),
+            json!({
+                "ApiId": { "Ref": names::HTTP_API },
+                "StageName": "$default",
+                "AutoDeploy": true,
+                "AccessLogSettings": {
+                    "DestinationArn": { "Fn::GetAtt": [names::HTTP_API_ACCESS_LOGS, "Arn"] },
+                    "Format": HTTP_API_ACCESS_LOG_FORMAT,
+                },
+            }),
         ),
     );
     if let Some(jwt) = &app.http.jwt {
