@@ -712,3 +712,44 @@ while True:
     let logs = logs.lock().unwrap();
     assert!(logs.iter().any(|l| l == "init failing"), "{logs:?}");
 }
+
+/// An invocation whose caller goes away part-way (a client hanging up on
+/// `local serve`) gives its instance slot back: the function never runs out
+/// of instances.
+#[test]
+fn cancelled_invocations_do_not_use_up_the_instances() {
+    use ferry::local::{api::Invocation, instance::Result, instance::Spec, pool::Pool};
+    // Builds the fixture's `echo` for this machine.
+    let out = ferry(&["-q", "local", "invoke", "echo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let spec = Spec {
+        function: "echo".into(),
+        binary: target_dir().join("debug/echo"),
+        env: vec![
+            ("AWS_LAMBDA_FUNCTION_NAME".into(), "echo".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        ],
+        timeout: Duration::from_secs(5),
+        memory: 128,
+        function_arn: "arn:aws:lambda:us-east-1:123456789012:function:echo".into(),
+    };
+    let pool = Pool::new(spec, 2, std::sync::Arc::new(|_: &str, _: &str| {}));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for _ in 0..5 {
+            let slow = Invocation::new(r#"{"sleep_ms": 2000}"#, "arn:echo");
+            let cut = tokio::time::timeout(Duration::from_millis(300), pool.invoke(slow)).await;
+            assert!(cut.is_err(), "the invocation should have been cut short");
+        }
+        let out = pool.invoke(Invocation::new("{}", "arn:echo")).await;
+        assert!(
+            matches!(out.result, Result::Response(_)),
+            "after cancelled invocations: {:?}",
+            out.result
+        );
+    });
+}

@@ -55,33 +55,69 @@ impl Pool {
     pub async fn invoke(&self, inv: Invocation) -> Outcome {
         let spec = self.spec();
         let warm = self.idle.lock().expect("lock").pop();
-        let mut instance = match warm {
-            Some(i) => i,
+        let mut slot = match warm {
+            Some(i) => Slot {
+                pool: self,
+                instance: Some(i),
+                returned: false,
+            },
             None => {
-                let n = self.running.fetch_add(1, Ordering::Relaxed);
-                if n >= self.max {
+                if self.running.fetch_add(1, Ordering::Relaxed) >= self.max {
                     self.running.fetch_sub(1, Ordering::Relaxed);
                     return throttled(&inv.request_id, self.max);
                 }
+                let mut slot = Slot {
+                    pool: self,
+                    instance: None,
+                    returned: false,
+                };
                 let id = self.started.fetch_add(1, Ordering::Relaxed) + 1;
                 match Instance::start(spec.clone(), id, self.logs.clone()).await {
-                    Ok(i) => i,
-                    Err(e) => {
-                        self.running.fetch_sub(1, Ordering::Relaxed);
-                        return failed_start(&inv.request_id, &e.to_string());
-                    }
+                    Ok(i) => slot.instance = Some(i),
+                    Err(e) => return failed_start(&inv.request_id, &e.to_string()),
                 }
+                slot
             }
         };
+        let Some(instance) = slot.instance.as_mut() else {
+            return failed_start(&inv.request_id, "no instance");
+        };
         let out = instance.invoke(inv).await;
-        let current = Arc::ptr_eq(instance.spec(), &self.spec());
-        if instance.alive() && current {
-            self.idle.lock().expect("lock").push(instance);
-        } else {
-            self.running.fetch_sub(1, Ordering::Relaxed);
-            instance.stop();
+        if instance.alive() && Arc::ptr_eq(instance.spec(), &self.spec()) {
+            slot.give_back();
         }
         out
+    }
+}
+
+/// One running instance, counted in `running` from the moment it is taken
+/// from the pool or started until it is back in the pool. Dropped without
+/// `give_back` (the instance died, is stale after a rebuild, or the
+/// invocation was cancelled part-way), it stops the process and frees the
+/// count, so that the function never runs out of instances.
+struct Slot<'a> {
+    pool: &'a Pool,
+    instance: Option<Instance>,
+    returned: bool,
+}
+
+impl Slot<'_> {
+    fn give_back(&mut self) {
+        if let Some(i) = self.instance.take() {
+            self.pool.idle.lock().expect("lock").push(i);
+            self.returned = true;
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if !self.returned {
+            self.pool.running.fetch_sub(1, Ordering::Relaxed);
+            if let Some(mut i) = self.instance.take() {
+                i.stop();
+            }
+        }
     }
 }
 

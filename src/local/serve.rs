@@ -203,7 +203,18 @@ async fn answer(
     };
     let event = http::event(&request, &m, authorizer, &stamp);
     let inv = Invocation::new(event.to_string(), &pool.spec().function_arn);
-    let out = pool.invoke(inv).await;
+    // As on Lambda, the invocation runs to its end even when the client
+    // goes away: it is not cancelled with this request's future.
+    let pool = pool.clone();
+    let out = match tokio::spawn(async move { pool.invoke(inv).await }).await {
+        Ok(out) => out,
+        Err(_) => {
+            return (
+                http::Response::message(500, "Internal Server Error"),
+                Some(function),
+            );
+        }
+    };
     let mut r = match &out.result {
         instance::Result::Response(b) => http::response(b),
         instance::Result::Error { error_type, .. } if error_type == "TooManyRequestsException" => {
