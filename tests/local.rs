@@ -465,6 +465,11 @@ fn serve_routes_requests_as_api_gateway_does() {
     let (status, r) = s.get_json("/lambda-url/web/hook?q=z", &[]);
     assert_eq!(status, 200);
     assert_eq!(r["path"], "/hook", "a function URL sees its own path");
+    // A streamed function URL response, buffered: status, headers, body.
+    let (status, headers, body) = s.request("GET", "/lambda-url/stream/", &[], b"");
+    assert_eq!(status, 206);
+    assert_eq!(header(&headers, "x-streamed"), Some("yes"));
+    assert_eq!(body, b"streamed body");
     assert_eq!(s.get_json("/nowhere", &[]).0, 404);
     assert_eq!(s.request("DELETE", "/upload", &[], b"").0, 404);
     // CORS preflight, answered without the function.

@@ -19,6 +19,10 @@ use tokio::sync::{mpsc, oneshot};
 /// The largest response Lambda accepts from a synchronous invocation.
 pub const MAX_RESPONSE: usize = 6 * 1024 * 1024;
 
+/// The largest streamed response (`Lambda-Runtime-Function-Response-Mode:
+/// streaming`), which ferry buffers.
+pub const MAX_STREAMED_RESPONSE: usize = 20 * 1024 * 1024;
+
 const PREFIX: &str = "/2018-06-01/runtime/";
 
 /// One event for the function.
@@ -185,26 +189,34 @@ async fn handle(state: &State, req: Request<Incoming>) -> Answer {
                 .get("Lambda-Runtime-Function-Error-Type")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let body = match Limited::new(req.into_body(), MAX_RESPONSE + 1)
-                .collect()
-                .await
-            {
-                Ok(b) => b.to_bytes(),
+            let streamed = req
+                .headers()
+                .get("Lambda-Runtime-Function-Response-Mode")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("streaming"));
+            let limit = if streamed {
+                MAX_STREAMED_RESPONSE
+            } else {
+                MAX_RESPONSE
+            };
+            let too_large = || {
+                Reply::Error {
+                error_type: None,
+                body: Bytes::from(
+                    serde_json::json!({
+                        "errorType": "Function.ResponseSizeTooLarge",
+                        "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({limit} bytes)."),
+                    })
+                    .to_string(),
+                ),
+            }
+            };
+            let collected = match Limited::new(req.into_body(), limit + 1).collect().await {
+                Ok(c) => c,
                 Err(_) => {
                     // Too large (or the connection broke): Lambda reports
                     // the invocation as failed.
-                    let body = serde_json::json!({
-                        "errorType": "Function.ResponseSizeTooLarge",
-                        "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes)."),
-                    });
-                    complete(
-                        state,
-                        &id,
-                        Reply::Error {
-                            error_type: None,
-                            body: Bytes::from(body.to_string()),
-                        },
-                    );
+                    complete(state, &id, too_large());
                     return error(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "RequestEntityTooLarge",
@@ -212,19 +224,14 @@ async fn handle(state: &State, req: Request<Incoming>) -> Answer {
                     );
                 }
             };
+            let trailers = collected.trailers().cloned();
+            let body = collected.to_bytes();
             let reply = if is_error {
                 Reply::Error { error_type, body }
-            } else if body.len() > MAX_RESPONSE {
-                Reply::Error {
-                    error_type: None,
-                    body: Bytes::from(
-                        serde_json::json!({
-                            "errorType": "Function.ResponseSizeTooLarge",
-                            "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes)."),
-                        })
-                        .to_string(),
-                    ),
-                }
+            } else if body.len() > limit {
+                too_large()
+            } else if let Some(e) = trailers.as_ref().and_then(stream_error) {
+                e
             } else {
                 Reply::Response(body)
             };
@@ -254,6 +261,32 @@ async fn handle(state: &State, req: Request<Incoming>) -> Answer {
             &format!("{} {path} is not part of the Runtime API", req.method()),
         ),
     }
+}
+
+/// A streamed response that failed midway, from its trailers
+/// (`Lambda-Runtime-Function-Error-Type`, and `-Body` in base64).
+fn stream_error(trailers: &hyper::HeaderMap) -> Option<Reply> {
+    use base64::Engine;
+    let error_type = trailers
+        .get("Lambda-Runtime-Function-Error-Type")?
+        .to_str()
+        .ok()?
+        .to_string();
+    let message = trailers
+        .get("Lambda-Runtime-Function-Error-Body")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let body = serde_json::json!({ "errorType": error_type, "errorMessage": message });
+    Some(Reply::Error {
+        error_type: Some(error_type),
+        body: Bytes::from(body.to_string()),
+    })
 }
 
 /// Hands the next event over, waiting for one as long as it takes.

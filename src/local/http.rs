@@ -436,6 +436,9 @@ impl Response {
 /// 2.0) and function URLs build it: a `statusCode` object is taken apart,
 /// any other JSON is a 200 `application/json` body.
 pub fn response(payload: &[u8]) -> Response {
+    if let Some(r) = streamed_response(payload) {
+        return r;
+    }
     let Ok(v) = serde_json::from_slice::<Value>(payload) else {
         return Response::message(502, "Internal Server Error");
     };
@@ -501,6 +504,57 @@ pub fn response(payload: &[u8]) -> Response {
         headers,
         body,
     }
+}
+
+/// A streamed HTTP response (`lambda_http::run_with_streaming_response`):
+/// a JSON prelude (`statusCode`, `headers`, `cookies`), eight NUL bytes,
+/// then the body. None when `payload` is not one (JSON has no raw NUL).
+fn streamed_response(payload: &[u8]) -> Option<Response> {
+    const DELIMITER: [u8; 8] = [0; 8];
+    let at = payload.windows(8).position(|w| w == DELIMITER)?;
+    let prelude: Value = serde_json::from_slice(&payload[..at]).ok()?;
+    let prelude = prelude.as_object()?;
+    let status = prelude
+        .get("statusCode")
+        .and_then(Value::as_u64)
+        .filter(|s| (100..600).contains(s))
+        .unwrap_or(200) as u16;
+    let mut headers: Vec<(String, String)> = prelude
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
+            )
+        })
+        .collect();
+    for c in prelude
+        .get("cookies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(c) = c.as_str() {
+            headers.push(("set-cookie".into(), c.to_string()));
+        }
+    }
+    let mut body = payload[at + 8..].to_vec();
+    // lambda_runtime writes a failure midway as a last chunk of
+    // trailer-like lines: the client sees the body up to there.
+    let marker = b"Lambda-Runtime-Function-Error-Type: ";
+    if let Some(cut) = body.windows(marker.len()).position(|w| w == marker) {
+        body.truncate(cut);
+    }
+    Some(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// The CORS headers for a request, when `cors` allows its origin.
@@ -663,6 +717,25 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(r.body, br#"{"message":"plain"}"#);
         assert_eq!(response(b"not json").status, 502);
+    }
+
+    #[test]
+    fn streamed_responses_are_taken_apart() {
+        let mut payload =
+            br#"{"statusCode":202,"headers":{"content-type":"text/plain"},"cookies":["a=1"]}"#
+                .to_vec();
+        payload.extend([0u8; 8]);
+        payload.extend(b"chunk one, chunk two");
+        let r = response(&payload);
+        assert_eq!(r.status, 202);
+        assert!(
+            r.headers
+                .contains(&("content-type".into(), "text/plain".into()))
+        );
+        assert!(r.headers.contains(&("set-cookie".into(), "a=1".into())));
+        assert_eq!(r.body, b"chunk one, chunk two");
+        payload.extend(b"Lambda-Runtime-Function-Error-Type: Runtime.StreamError\r\nLambda-Runtime-Function-Error-Body: Ym9vbQ==\r\n");
+        assert_eq!(response(&payload).body, b"chunk one, chunk two");
     }
 
     fn token(claims: Value) -> String {
