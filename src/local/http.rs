@@ -454,38 +454,7 @@ pub fn response(payload: &[u8]) -> Response {
         .or_else(|| obj["statusCode"].as_str().and_then(|s| s.parse().ok()))
         .filter(|s| (100..600).contains(s))
         .unwrap_or(500) as u16;
-    let mut headers = Vec::new();
-    if let Some(h) = obj.get("headers").and_then(Value::as_object) {
-        for (k, v) in h {
-            let v = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
-            headers.push((k.clone(), v));
-        }
-    }
-    if let Some(h) = obj.get("multiValueHeaders").and_then(Value::as_object) {
-        for (k, vs) in h {
-            for v in vs.as_array().into_iter().flatten() {
-                headers.push((
-                    k.clone(),
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string()),
-                ));
-            }
-        }
-    }
-    for c in obj
-        .get("cookies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(c) = c.as_str() {
-            headers.push(("set-cookie".into(), c.to_string()));
-        }
-    }
+    let headers = headers_and_cookies(obj);
     let body = match obj.get("body") {
         Some(Value::String(s))
             if obj.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) =>
@@ -506,6 +475,44 @@ pub fn response(payload: &[u8]) -> Response {
     }
 }
 
+/// The `headers` (values as strings) and `cookies` (as `Set-Cookie`) of a
+/// payload 2.0 response or a stream's prelude.
+fn headers_and_cookies(obj: &Map<String, Value>) -> Vec<(String, String)> {
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
+    let mut headers: Vec<(String, String)> = obj
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect();
+    for (k, vs) in obj
+        .get("multiValueHeaders")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for v in vs.as_array().into_iter().flatten() {
+            headers.push((k.clone(), text(v)));
+        }
+    }
+    for c in obj
+        .get("cookies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(c) = c.as_str() {
+            headers.push(("set-cookie".into(), c.to_string()));
+        }
+    }
+    headers
+}
+
 /// A streamed HTTP response (`lambda_http::run_with_streaming_response`):
 /// a JSON prelude (`statusCode`, `headers`, `cookies`), eight NUL bytes,
 /// then the body. None when `payload` is not one (JSON has no raw NUL).
@@ -519,30 +526,7 @@ fn streamed_response(payload: &[u8]) -> Option<Response> {
         .and_then(Value::as_u64)
         .filter(|s| (100..600).contains(s))
         .unwrap_or(200) as u16;
-    let mut headers: Vec<(String, String)> = prelude
-        .get("headers")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string()),
-            )
-        })
-        .collect();
-    for c in prelude
-        .get("cookies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(c) = c.as_str() {
-            headers.push(("set-cookie".into(), c.to_string()));
-        }
-    }
+    let headers = headers_and_cookies(prelude);
     let mut body = payload[at + 8..].to_vec();
     // lambda_runtime writes a failure midway as a last chunk of
     // trailer-like lines: the client sees the body up to there.

@@ -212,7 +212,7 @@ impl Instance {
         };
         let queued = Instant::now();
         if self.server.jobs.send(job).await.is_err() {
-            return self.lost(
+            return self.finish_lost(
                 &id,
                 queued,
                 None,
@@ -342,21 +342,9 @@ impl Instance {
         message: &str,
     ) -> Outcome {
         self.alive = false;
-        let out = self.lost(id, since, init, error_type, message);
+        let out = Outcome::failed(id, error_type, message, since.elapsed(), init);
         self.report(&out);
         out
-    }
-
-    fn lost(
-        &mut self,
-        id: &str,
-        since: Instant,
-        init: Option<Duration>,
-        error_type: &str,
-        message: &str,
-    ) -> Outcome {
-        self.alive = false;
-        Outcome::failed(id, error_type, message, since.elapsed(), init)
     }
 
     fn report(&self, out: &Outcome) {
