@@ -150,10 +150,24 @@ pub async fn start() -> std::io::Result<Server> {
     })
 }
 
+/// Lambda's error document, `{"errorType", "errorMessage"}`.
+pub fn error_document(error_type: &str, message: &str) -> Bytes {
+    Bytes::from(serde_json::json!({ "errorType": error_type, "errorMessage": message }).to_string())
+}
+
+/// The `errorType` of an error document.
+pub fn error_type_of(document: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(document)
+        .ok()?
+        .get("errorType")?
+        .as_str()
+        .map(str::to_string)
+}
+
 type Answer = Response<Full<Bytes>>;
 
-fn answer(status: StatusCode, body: serde_json::Value) -> Answer {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+fn answer(status: StatusCode, body: Bytes) -> Answer {
+    let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -163,14 +177,14 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Answer {
 }
 
 fn error(status: StatusCode, error_type: &str, message: &str) -> Answer {
-    answer(
-        status,
-        serde_json::json!({ "errorType": error_type, "errorMessage": message }),
-    )
+    answer(status, error_document(error_type, message))
 }
 
 fn accepted() -> Answer {
-    answer(StatusCode::ACCEPTED, serde_json::json!({ "status": "OK" }))
+    answer(
+        StatusCode::ACCEPTED,
+        Bytes::from_static(br#"{"status":"OK"}"#),
+    )
 }
 
 async fn handle(state: &State, req: Request<Incoming>) -> Answer {
@@ -199,19 +213,16 @@ async fn handle(state: &State, req: Request<Incoming>) -> Answer {
             } else {
                 MAX_RESPONSE
             };
-            let too_large = || {
-                Reply::Error {
+            let too_large = || Reply::Error {
                 error_type: None,
-                body: Bytes::from(
-                    serde_json::json!({
-                        "errorType": "Function.ResponseSizeTooLarge",
-                        "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({limit} bytes)."),
-                    })
-                    .to_string(),
+                body: error_document(
+                    "Function.ResponseSizeTooLarge",
+                    &format!(
+                        "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+                    ),
                 ),
-            }
             };
-            let collected = match Limited::new(req.into_body(), limit + 1).collect().await {
+            let collected = match Limited::new(req.into_body(), limit).collect().await {
                 Ok(c) => c,
                 Err(_) => {
                     // Too large (or the connection broke): Lambda reports
@@ -228,8 +239,6 @@ async fn handle(state: &State, req: Request<Incoming>) -> Answer {
             let body = collected.to_bytes();
             let reply = if is_error {
                 Reply::Error { error_type, body }
-            } else if body.len() > limit {
-                too_large()
             } else if let Some(e) = trailers.as_ref().and_then(stream_error) {
                 e
             } else {
@@ -282,10 +291,9 @@ fn stream_error(trailers: &hyper::HeaderMap) -> Option<Reply> {
         })
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
-    let body = serde_json::json!({ "errorType": error_type, "errorMessage": message });
     Some(Reply::Error {
+        body: error_document(&error_type, &message),
         error_type: Some(error_type),
-        body: Bytes::from(body.to_string()),
     })
 }
 

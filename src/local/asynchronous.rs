@@ -93,9 +93,8 @@ pub async fn invoke(
             tokio::time::sleep(shortened).await;
             clock += wait;
         }
-        let mut attempt = inv.clone();
-        attempt.request_id = request_id.clone();
-        let outcome = pool.invoke(attempt).await;
+        // A retry keeps the request id, as on Lambda.
+        let outcome = pool.invoke(inv.clone()).await;
         let failed = outcome.result.is_error();
         clock += outcome.duration;
         attempts.push(Attempt { at: clock, outcome });
@@ -108,8 +107,7 @@ pub async fn invoke(
     let record = |condition: &str| {
         destination_record(
             &request_id,
-            &environment::function_arn(app, function, cx)
-                .replace(&format!(":{}", f.alias), ":$LATEST"),
+            &environment::qualified_function_arn(app, function, "$LATEST", cx),
             condition,
             attempts.len(),
             &payload,

@@ -57,8 +57,13 @@ pub fn function_arn(app: &App, function: &str, cx: &Context) -> String {
         .get(function)
         .map(|f| f.alias.as_str())
         .unwrap_or("live");
+    qualified_function_arn(app, function, alias, cx)
+}
+
+/// The function's ARN with a version or alias: `...:function:<name>:<qualifier>`.
+pub fn qualified_function_arn(app: &App, function: &str, qualifier: &str, cx: &Context) -> String {
     format!(
-        "arn:aws:lambda:{}:{LOCAL_ACCOUNT}:function:{}:{alias}",
+        "arn:aws:lambda:{}:{LOCAL_ACCOUNT}:function:{}:{qualifier}",
         cx.region,
         function_name(app, function)
     )

@@ -80,12 +80,11 @@ impl Outcome {
         duration: Duration,
         init: Option<Duration>,
     ) -> Outcome {
-        let body = serde_json::json!({ "errorType": error_type, "errorMessage": message });
         Outcome {
             request_id: request_id.to_string(),
             result: Result::Error {
                 error_type: error_type.to_string(),
-                body: Bytes::from(body.to_string()),
+                body: api::error_document(error_type, message),
             },
             duration,
             init,
@@ -182,10 +181,6 @@ impl Instance {
         self.alive && self.exited.borrow().is_none()
     }
 
-    pub fn spec(&self) -> &Arc<Spec> {
-        &self.spec
-    }
-
     /// Stops the process.
     pub fn stop(&mut self) {
         self.alive = false;
@@ -242,13 +237,10 @@ impl Instance {
         };
         let Some(delivered_at) = delivered_at else {
             // The process exited before taking the event.
-            let status = self.exit_status().await;
             if let Some(body) = self.server.state.init_error() {
                 self.alive = false;
-                let error_type = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["errorType"].as_str().map(str::to_string))
-                    .unwrap_or_else(|| "Runtime.InitError".into());
+                let error_type =
+                    api::error_type_of(&body).unwrap_or_else(|| "Runtime.InitError".into());
                 self.log(&format!(
                     "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: error\tError Type: {error_type}",
                     ms(self.started.elapsed())
@@ -262,6 +254,7 @@ impl Instance {
                     alive: false,
                 };
             }
+            let status = self.exit_status().await;
             let msg = format!("RequestId: {id} Error: Runtime exited with error: {status}");
             return self.finish_lost(
                 &id,
@@ -307,9 +300,7 @@ impl Instance {
             Some(Reply::Response(b)) => Result::Response(b),
             Some(Reply::Error { error_type, body }) => {
                 // The document's errorType says more than the header.
-                let error_type = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["errorType"].as_str().map(str::to_string))
+                let error_type = api::error_type_of(&body)
                     .or(error_type)
                     .unwrap_or_else(|| "Unhandled".into());
                 Result::Error { error_type, body }

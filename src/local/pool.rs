@@ -13,7 +13,7 @@ use super::instance::{Instance, Logs, Outcome, Spec};
 pub const DEFAULT_MAX_INSTANCES: usize = 64;
 
 pub struct Pool {
-    spec: Mutex<Arc<Spec>>,
+    spec: Arc<Spec>,
     idle: Mutex<Vec<Instance>>,
     running: AtomicUsize,
     started: AtomicUsize,
@@ -24,7 +24,7 @@ pub struct Pool {
 impl Pool {
     pub fn new(spec: Spec, max: usize, logs: Logs) -> Pool {
         Pool {
-            spec: Mutex::new(Arc::new(spec)),
+            spec: Arc::new(spec),
             idle: Mutex::new(Vec::new()),
             running: AtomicUsize::new(0),
             started: AtomicUsize::new(0),
@@ -33,8 +33,8 @@ impl Pool {
         }
     }
 
-    pub fn spec(&self) -> Arc<Spec> {
-        self.spec.lock().expect("lock").clone()
+    pub fn spec(&self) -> &Spec {
+        &self.spec
     }
 
     /// Instances started so far (cold starts).
@@ -42,18 +42,8 @@ impl Pool {
         self.started.load(Ordering::Relaxed)
     }
 
-    /// Uses `spec` for new instances and stops the idle ones: after a
-    /// rebuild, the next invocation runs the new binary.
-    pub fn replace(&self, spec: Spec) {
-        *self.spec.lock().expect("lock") = Arc::new(spec);
-        let stale: Vec<Instance> = std::mem::take(&mut *self.idle.lock().expect("lock"));
-        self.running.fetch_sub(stale.len(), Ordering::Relaxed);
-        drop(stale);
-    }
-
     /// Runs one invocation on a warm instance, or a new one.
     pub async fn invoke(&self, inv: Invocation) -> Outcome {
-        let spec = self.spec();
         let warm = self.idle.lock().expect("lock").pop();
         let mut slot = match warm {
             Some(i) => Slot {
@@ -72,7 +62,7 @@ impl Pool {
                     returned: false,
                 };
                 let id = self.started.fetch_add(1, Ordering::Relaxed) + 1;
-                match Instance::start(spec.clone(), id, self.logs.clone()).await {
+                match Instance::start(self.spec.clone(), id, self.logs.clone()).await {
                     Ok(i) => slot.instance = Some(i),
                     Err(e) => return failed_start(&inv.request_id, &e.to_string()),
                 }
@@ -83,7 +73,7 @@ impl Pool {
             return failed_start(&inv.request_id, "no instance");
         };
         let out = instance.invoke(inv).await;
-        if instance.alive() && Arc::ptr_eq(instance.spec(), &self.spec()) {
+        if instance.alive() {
             slot.give_back();
         }
         out
@@ -92,8 +82,8 @@ impl Pool {
 
 /// One running instance, counted in `running` from the moment it is taken
 /// from the pool or started until it is back in the pool. Dropped without
-/// `give_back` (the instance died, is stale after a rebuild, or the
-/// invocation was cancelled part-way), it stops the process and frees the
+/// `give_back` (the instance died, or the invocation was cancelled
+/// part-way), it stops the process and frees the
 /// count, so that the function never runs out of instances.
 struct Slot<'a> {
     pool: &'a Pool,

@@ -133,21 +133,22 @@ async fn answer(
         }
     };
     let request = http::Request {
-        method: method.clone(),
-        path: path.clone(),
+        method,
+        path,
         query,
         headers,
         body,
         source_ip: remote.ip().to_string(),
     };
+    let (method, path) = (request.method.as_str(), request.path.as_str());
     let preflight =
         method == "OPTIONS" && request.header("access-control-request-method").is_some();
-    let Some(m) = http::find(&served.routes, &method, &path).or_else(|| {
+    let Some(m) = http::find(&served.routes, method, path).or_else(|| {
         // A preflight needs no OPTIONS route: answer for the path's routes.
         preflight
             .then(|| {
                 let wanted = request.header("access-control-request-method")?;
-                http::find(&served.routes, wanted, &path)
+                http::find(&served.routes, wanted, path)
             })
             .flatten()
     }) else {
@@ -155,10 +156,10 @@ async fn answer(
     };
     let function = m.route.function.clone();
     let cors = match &m.route.kind {
-        RouteKind::Api { .. } => served.app.http.cors.clone(),
-        RouteKind::Url { cors } => cors.clone(),
+        RouteKind::Api { .. } => served.app.http.cors.as_ref(),
+        RouteKind::Url { cors } => cors.as_ref(),
     };
-    if preflight && let Some(c) = &cors {
+    if preflight && let Some(c) = cors {
         let r = http::Response {
             status: 204,
             headers: http::cors_headers(c, &request, true),
@@ -222,7 +223,7 @@ async fn answer(
         }
         instance::Result::Error { .. } => http::Response::message(500, "Internal Server Error"),
     };
-    if let Some(c) = &cors {
+    if let Some(c) = cors {
         r.headers.extend(http::cors_headers(c, &request, false));
     }
     (r, Some(function))
