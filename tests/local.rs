@@ -446,6 +446,11 @@ fn serve_routes_requests_as_api_gateway_does() {
     assert_eq!(r["id"], "a b", "path parameters are decoded");
     assert_eq!(r["q"], serde_json::json!(["1", "2"]));
     assert_eq!(r["header"], "yes");
+    assert_eq!(
+        r["self_url"],
+        format!("http://127.0.0.1:{}", s.port),
+        "`${{http.url}}` is the port served, also with --port 0"
+    );
 
     // A binary body arrives whole (base64 on the way).
     let bytes: Vec<u8> = (0..=255u8).collect();

@@ -317,7 +317,6 @@ fn describe_routes(served: &serve::Served, base: &str) -> Vec<(String, String, S
 }
 
 fn serve(cli: &Cli, port: u16, watch: bool, release: bool) -> Outcome {
-    let served = prepare(cli, port, release)?;
     let rt = runtime(2)?;
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
@@ -326,10 +325,11 @@ fn serve(cli: &Cli, port: u16, watch: bool, release: bool) -> Outcome {
                 "cannot listen on 127.0.0.1:{port}: {e} (choose another with --port)"
             ))
         })?;
-    let base = format!(
-        "http://127.0.0.1:{}",
-        listener.local_addr().map(|a| a.port()).unwrap_or(port)
-    );
+    // The port really listened on (`--port 0` picks one): `${http.url}`
+    // resolves to it.
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let served = prepare(cli, port, release)?;
+    let base = format!("http://127.0.0.1:{port}");
     let routes = describe_routes(&served, &base);
     match cli.output {
         Output::Json => println!(
