@@ -5,6 +5,8 @@
 //! `target/fixtures`, shared by all blueprints so that their common
 //! dependencies compile once.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,10 +22,6 @@ const BLUEPRINTS: [&str; 8] = [
     "step-functions",
     "wild-rydes",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn ferry_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ferry"))
@@ -42,15 +40,6 @@ fn ok(out: &Output, what: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn cfn_lint() -> PathBuf {
-    if let Some(p) = std::env::var_os("CFN_LINT") {
-        return PathBuf::from(p);
-    }
-    let p = root().join(".venv/bin/cfn-lint");
-    assert!(p.exists(), "{} is missing: run scripts/setup", p.display());
-    p
 }
 
 fn check_blueprint(name: &str) {
@@ -85,14 +74,11 @@ fn check_blueprint(name: &str) {
         &ferry_in(&app, &["synth", "-o", cfn.to_str().unwrap()]),
         "ferry synth",
     );
-    let mut lint = Command::new(cfn_lint());
-    lint.arg("--format").arg("parseable").arg("--");
-    for e in std::fs::read_dir(&cfn).unwrap() {
-        lint.arg(e.unwrap().path());
-    }
-    let l = lint.output().unwrap();
-    let report = String::from_utf8_lossy(&l.stdout);
-    let errors: Vec<&str> = report.lines().filter(|l| l.contains(":E")).collect();
+    let templates: Vec<PathBuf> = std::fs::read_dir(&cfn)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let errors = common::cfn_lint_errors(&templates);
     assert!(
         errors.is_empty(),
         "{name}: cfn-lint errors:\n{}",
@@ -108,7 +94,7 @@ fn check_blueprint(name: &str) {
     let test = Command::new("cargo")
         .args(["test", "--quiet"])
         .current_dir(&app)
-        .env("CARGO_TARGET_DIR", root().join("target/fixtures"))
+        .env("CARGO_TARGET_DIR", common::repo().join("target/fixtures"))
         .output()
         .unwrap();
     let report = ok(&test, &format!("{name}: cargo test"));
@@ -134,7 +120,7 @@ fn check_blueprint(name: &str) {
         let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
             .args(&args)
             .current_dir(&app)
-            .env("CARGO_TARGET_DIR", root().join("target/fixtures"))
+            .env("CARGO_TARGET_DIR", common::repo().join("target/fixtures"))
             // No credentials: a function that calls AWS fails fast, as a
             // function error.
             .env("AWS_ACCESS_KEY_ID", "local")
@@ -184,7 +170,7 @@ blueprint_tests! {
 
 #[test]
 fn the_list_is_complete_and_described() {
-    let out = ferry_in(&root(), &["--output", "json", "blueprints"]);
+    let out = ferry_in(&common::repo(), &["--output", "json", "blueprints"]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&out, "ferry blueprints")).unwrap();
     let names: Vec<&str> = listed
         .as_array()
@@ -196,7 +182,10 @@ fn the_list_is_complete_and_described() {
         })
         .collect();
     assert_eq!(names, BLUEPRINTS);
-    let human = ok(&ferry_in(&root(), &["blueprints"]), "ferry blueprints");
+    let human = ok(
+        &ferry_in(&common::repo(), &["blueprints"]),
+        "ferry blueprints",
+    );
     assert!(
         human
             .lines()
@@ -228,7 +217,7 @@ fn files(dir: &Path) -> BTreeSet<PathBuf> {
 
 #[test]
 fn every_example_is_its_blueprint_rendered() {
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(common::repo().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())

@@ -3,22 +3,10 @@
 //! 300-function app (split into nested stacks). `scripts/setup` installs
 //! cfn-lint into `.venv`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `.venv/bin/cfn-lint`, or the program named by `CFN_LINT`.
-fn cfn_lint() -> PathBuf {
-    if let Some(p) = std::env::var_os("CFN_LINT") {
-        return PathBuf::from(p);
-    }
-    let p = root().join(".venv/bin/cfn-lint");
-    assert!(p.exists(), "{} is missing: run scripts/setup", p.display());
-    p
-}
 
 /// The manifests to synthesize, with the stages to use.
 fn manifests() -> Vec<(PathBuf, &'static str)> {
@@ -37,9 +25,9 @@ fn manifests() -> Vec<(PathBuf, &'static str)> {
             }
         }
     };
-    push_dir(root().join("tests/manifests/good"), true);
-    push_dir(root().join("tests/apps"), false);
-    push_dir(root().join("examples"), false);
+    push_dir(common::repo().join("tests/manifests/good"), true);
+    push_dir(common::repo().join("tests/apps"), false);
+    push_dir(common::repo().join("examples"), false);
     let mut with_stages = Vec::new();
     for p in out {
         let text = std::fs::read_to_string(&p).unwrap();
@@ -72,35 +60,6 @@ fn synth_into(manifest: &Path, stage: &str, out: &Path) {
     );
 }
 
-fn lint(files: &[PathBuf]) -> Vec<String> {
-    let o = Command::new(cfn_lint())
-        .args(["--format", "json", "--"])
-        .args(files)
-        .output()
-        .unwrap();
-    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "cfn-lint output is not JSON ({e}): {}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    found
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["Level"] == "Error")
-        .map(|m| {
-            format!(
-                "{}:{} {} {}",
-                m["Filename"].as_str().unwrap_or(""),
-                m["Location"]["Start"]["LineNumber"],
-                m["Rule"]["Id"].as_str().unwrap_or(""),
-                m["Message"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
-}
-
 fn templates_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -121,7 +80,7 @@ fn every_synthesized_template_passes_cfn_lint() {
         synth_into(m, stage, &out);
         files.extend(templates_in(&out));
     }
-    let errors = lint(&files);
+    let errors = common::cfn_lint_errors(&files);
     assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
 }
 
@@ -134,6 +93,6 @@ fn a_300_function_app_splits_into_lint_clean_nested_stacks() {
     synth_into(&manifest, "dev", &out);
     let files = templates_in(&out);
     assert!(files.len() > 2, "expected nested stacks, got {files:?}");
-    let errors = lint(&files);
+    let errors = common::cfn_lint_errors(&files);
     assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
 }

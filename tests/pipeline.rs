@@ -145,18 +145,7 @@ fn every_combination_is_lint_clean_with_the_expected_stages() {
             }
         }
     }
-    let out = Command::new(venv_bin("cfn-lint"))
-        .args(["--format", "json", "--"])
-        .args(&templates)
-        .output()
-        .unwrap();
-    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let errors: Vec<&serde_json::Value> = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["Level"] == "Error")
-        .collect();
+    let errors = common::cfn_lint_errors(&templates);
     assert!(errors.is_empty(), "{errors:#?}");
 }
 

@@ -17,6 +17,45 @@ pub fn venv_bin(name: &str) -> PathBuf {
     p
 }
 
+/// `.venv/bin/cfn-lint`, or the program named by `CFN_LINT`.
+pub fn cfn_lint() -> PathBuf {
+    match std::env::var_os("CFN_LINT") {
+        Some(p) => PathBuf::from(p),
+        None => venv_bin("cfn-lint"),
+    }
+}
+
+/// The errors cfn-lint finds in `files` (warnings and notes left out), one
+/// line each: file, line, rule and message.
+pub fn cfn_lint_errors(files: &[PathBuf]) -> Vec<String> {
+    let o = Command::new(cfn_lint())
+        .args(["--format", "json", "--"])
+        .args(files)
+        .output()
+        .unwrap();
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cfn-lint output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["Level"] == "Error")
+        .map(|m| {
+            format!(
+                "{}:{} {} {}",
+                m["Filename"].as_str().unwrap_or(""),
+                m["Location"]["Start"]["LineNumber"],
+                m["Rule"]["Id"].as_str().unwrap_or(""),
+                m["Message"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,
