@@ -17,4 +17,5 @@ pub mod names;
 pub mod package;
 pub mod pipeline;
 pub mod schema;
+pub mod state;
 pub mod synth;
