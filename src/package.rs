@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::aws::Storage;
+use crate::aws::{CloudFormation, Storage};
 use crate::build::Record;
 use crate::deploy::{self, Ui};
 use crate::manifest::model::App;
@@ -42,7 +42,10 @@ pub fn config(app: &App) -> serde_json::Value {
     json!({ "Parameters": parameters, "Tags": tags })
 }
 
-pub async fn package<S: Storage>(
+/// Uploads and writes the pipeline's files. When the app's stack is
+/// already deployed, its resources keep their stacks (read with
+/// CloudFormation's list calls), as with `ferry deploy`.
+pub async fn package<S: Storage + CloudFormation>(
     s3: &S,
     app: &App,
     record: &Record,
@@ -58,7 +61,7 @@ pub async fn package<S: Storage>(
             .trim_end_matches('/')
             .to_string(),
     );
-    let stacks = synth::synth(app, &artifacts);
+    let stacks = deploy::placed_stacks(s3, app, &artifacts, &deploy::Options::default()).await?;
     // Nested templates go to the bucket; the root is written to `out`.
     let nested_only = synth::Stacks {
         root: synth::Template::default(),

@@ -54,9 +54,17 @@ fn words(list: &[&str]) -> Value {
     json!({ "enum": list })
 }
 
+/// The runtimes Lambda accepts today.
+fn usable_runtimes() -> Vec<&'static str> {
+    let today = crate::manifest::model::today_utc();
+    crate::manifest::model::Lifecycle::usable_on(&today)
+        .map(|l| l.id)
+        .collect()
+}
+
 fn settings() -> serde_json::Map<String, Value> {
     let v = json!({
-        "runtime": words(&["provided.al2023", "provided.al2"]),
+        "runtime": words(&usable_runtimes()),
         "architecture": words(&["arm64", "x86_64"]),
         "memory": { "type": "integer", "minimum": 128, "maximum": 10240, "description": "MB" },
         "timeout": duration("1s to 900s"),
@@ -326,7 +334,8 @@ pub fn schema() -> Value {
                 }), &["partition_key"])
             },
             "point_in_time_recovery": { "type": "boolean" },
-            "retain": { "type": "boolean" }
+            "retain": { "type": "boolean" },
+            "deletion_protection": { "type": "boolean" }
         }),
         &["partition_key"],
     );
@@ -382,7 +391,7 @@ pub fn schema() -> Value {
             "layers": named(object(json!({
                 "path": { "type": "string" },
                 "architectures": { "type": "array", "items": words(&["arm64", "x86_64"]) },
-                "runtimes": { "type": "array", "items": words(&["provided.al2023", "provided.al2"]) },
+                "runtimes": { "type": "array", "items": words(&usable_runtimes()) },
                 "description": { "type": "string" }
             }), &["path"])),
             "functions": named(function()),

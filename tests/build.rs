@@ -1,5 +1,5 @@
 //! `ferry build` on a real workspace of two lambda_runtime functions: one
-//! for arm64 on provided.al2023, one for x86_64 on provided.al2, both
+//! for arm64 on provided.al2023, one for x86_64 on provided.al2023, both
 //! cross-compiled with cargo-zigbuild (which `scripts/setup` installs).
 //!
 //! The fixture's cargo output goes to `target/fixtures` so that reruns are
@@ -53,7 +53,7 @@ fn builds_both_architectures_verifies_them_and_zips_reproducibly() {
 
     for (name, arch, glibc) in [
         ("hello", Architecture::Arm64, (2, 34)),
-        ("greet", Architecture::X86_64, (2, 26)),
+        ("greet", Architecture::X86_64, (2, 34)),
     ] {
         let a = &first["functions"][name];
         assert_eq!(a["architecture"], arch.id());

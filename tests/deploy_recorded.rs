@@ -67,6 +67,7 @@ fn change(action: &str, id: &str, ty: &str, replacement: Option<&str>) -> Change
         resource_type: ty.into(),
         replacement: replacement.map(String::from),
         nested_change_set: None,
+        policy_action: None,
     }
 }
 
@@ -225,7 +226,7 @@ fn ui(answer: bool, interactive: bool) -> Ui {
     Ui {
         quiet: true,
         interactive,
-        confirm: Box::new(move |_| answer),
+        confirm: std::sync::Arc::new(move |_| answer),
         say: Box::new(|_| {}),
     }
 }
@@ -530,7 +531,8 @@ fn a_no_change_redeploy_makes_few_calls_and_uploads_nothing() {
     );
     let calls = r.calls.borrow().clone();
     assert!(!calls.contains(&"PutObject".to_string()), "{calls:?}");
-    // DescribeStacks (bootstrap), HeadObject x2 (zips), DescribeStacks
+    // DescribeStacks (bootstrap), HeadObject x2 (zips), DescribeStacks and
+    // ListStackResources (where resources are deployed), DescribeStacks
     // (app), HeadObject (template), CreateChangeSet, DescribeChangeSet,
     // DeleteChangeSet.
     assert_eq!(
@@ -539,6 +541,8 @@ fn a_no_change_redeploy_makes_few_calls_and_uploads_nothing() {
             "DescribeStacks",
             "HeadObject",
             "HeadObject",
+            "DescribeStacks",
+            "ListStackResources",
             "DescribeStacks",
             "HeadObject",
             "CreateChangeSet",

@@ -27,7 +27,7 @@ defaults: { memory: 256, environment: { AA: "1" } }
 functions:
   hello:
     description: Says hello in ${stage}
-    runtime: provided.al2
+    runtime: provided.al2023
     architecture: x86_64
     memory: 1024
     timeout: 30s

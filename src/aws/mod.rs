@@ -72,6 +72,10 @@ pub struct Change {
     pub replacement: Option<String>,
     /// For a nested stack: its own change set.
     pub nested_change_set: Option<String>,
+    /// What CloudFormation does with the old resource under its
+    /// `DeletionPolicy`: Delete, Retain, Snapshot, ReplaceAndDelete,
+    /// ReplaceAndRetain or ReplaceAndSnapshot, when it says.
+    pub policy_action: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

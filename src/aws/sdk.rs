@@ -204,6 +204,7 @@ impl CloudFormation for Aws {
                     resource_type: rc.resource_type().unwrap_or_default().to_string(),
                     replacement: rc.replacement().map(|r| r.as_str().to_string()),
                     nested_change_set: rc.change_set_id().map(String::from),
+                    policy_action: rc.policy_action().map(|a| a.as_str().to_string()),
                 });
             }
             token = out.next_token().map(String::from);

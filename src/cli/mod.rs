@@ -60,6 +60,11 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// The longest ferry waits for one CloudFormation operation (bootstrap,
+    /// deploy, diff, destroy) before it stops with an error: 30s, 10m, 1h
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30m", value_parser = parse_wait)]
+    pub wait_timeout: std::time::Duration,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -336,6 +341,14 @@ fn run(cli: &Cli) -> Outcome {
             clap_complete::generate(*shell, &mut cmd, "ferry", &mut std::io::stdout());
             Ok(())
         }
+    }
+}
+
+/// `--wait-timeout`: a duration as in the manifest (`90s`, `30m`, `1h`).
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    match crate::manifest::model::Duration::parse(s) {
+        Some(d) if d.secs() > 0 => Ok(std::time::Duration::from_secs(d.secs())),
+        _ => Err(format!("`{s}` is not a duration such as 90s, 30m or 1h")),
     }
 }
 

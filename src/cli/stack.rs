@@ -28,7 +28,7 @@ fn ui(cli: &Cli) -> Ui {
     Ui {
         quiet: cli.quiet > 0 || cli.output == Output::Json,
         interactive,
-        confirm: Box::new(|q| {
+        confirm: std::sync::Arc::new(|q| {
             eprint!("{q} [y/N] ");
             let _ = std::io::stderr().flush();
             let mut line = String::new();
@@ -56,7 +56,13 @@ async fn run_async(cli: &Cli) -> Outcome {
         Command::Bootstrap => {
             let aws = connect(cli, None).await?;
             let ui = ui(cli);
-            let stack = deploy::bootstrap_stack(&aws, &ui).await?;
+            let pending = Pending::default();
+            let stack = deploy::interruptible(
+                &aws,
+                &pending,
+                deploy::bootstrap_stack(&aws, &ui, cli.wait_timeout, &pending),
+            )
+            .await?;
             let bucket = deploy::bootstrap_bucket(&aws, &stack)
                 .await?
                 .unwrap_or_default();
@@ -86,20 +92,16 @@ async fn run_async(cli: &Cli) -> Outcome {
                 yes: *yes,
                 no_execute: *no_execute,
                 allow_data_loss: *allow_data_loss,
+                wait_timeout: cli.wait_timeout,
             };
             let pending = Pending::default();
-            let result = tokio::select! {
-                r = deploy::deploy(&aws, &app, &record, &opts, &ui, &pending) => r,
-                _ = tokio::signal::ctrl_c() => {
-                    if pending.is_set() {
-                        deploy::discard(&aws, &app.stack_name(), &pending).await;
-                        Err("interrupted: the change set was deleted, nothing was changed".to_string())
-                    } else {
-                        Err("interrupted: CloudFormation goes on with the deploy; follow it with `ferry outputs` or the console".to_string())
-                    }
-                }
-            };
-            let outcome = result.map_err(Failure::Message)?;
+            let outcome = deploy::interruptible(
+                &aws,
+                &pending,
+                deploy::deploy(&aws, &app, &record, &opts, &ui, &pending),
+            )
+            .await
+            .map_err(Failure::Message)?;
             print_outcome(cli, &app, &outcome);
             Ok(())
         }
@@ -138,9 +140,13 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);
             let pending = Pending::default();
-            let rows = deploy::diff(&aws, &app, &record, &ui, &pending)
-                .await
-                .map_err(Failure::Message)?;
+            let rows = deploy::interruptible(
+                &aws,
+                &pending,
+                deploy::diff(&aws, &app, &record, &ui, &pending, cli.wait_timeout),
+            )
+            .await
+            .map_err(Failure::Message)?;
             match cli.output {
                 Output::Json => println!(
                     "{}",
@@ -176,7 +182,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let app = load(cli)?;
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);
-            let left = deploy::destroy(&aws, &app, *yes, &ui)
+            let left = deploy::destroy(&aws, &app, *yes, &ui, cli.wait_timeout)
                 .await
                 .map_err(Failure::Message)?;
             match cli.output {

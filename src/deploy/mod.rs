@@ -12,8 +12,9 @@ pub mod events;
 pub mod preview;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -24,6 +25,7 @@ use crate::aws::{
 use crate::build::Record;
 use crate::manifest::model::App;
 use crate::names;
+use crate::synth::split::{self, Placement};
 use crate::synth::{self, Artifact, Artifacts, Stacks};
 use preview::{Risk, Row};
 
@@ -32,8 +34,9 @@ pub struct Ui {
     pub quiet: bool,
     /// A terminal to ask on (and not CI).
     pub interactive: bool,
-    /// Asks a yes/no question on the terminal.
-    pub confirm: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    /// Asks a yes/no question on the terminal (blocking: deploy runs it on
+    /// a thread of its own, so that Ctrl-C is seen while it waits).
+    pub confirm: Arc<dyn Fn(&str) -> bool + Send + Sync>,
     /// Prints a progress line (stderr).
     pub say: Box<dyn Fn(&str) + Send + Sync>,
 }
@@ -46,11 +49,27 @@ impl Ui {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub yes: bool,
     pub no_execute: bool,
     pub allow_data_loss: bool,
+    /// How long any one wait for CloudFormation may take.
+    pub wait_timeout: Duration,
+}
+
+/// The default of `--wait-timeout`.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            yes: false,
+            no_execute: false,
+            allow_data_loss: false,
+            wait_timeout: DEFAULT_WAIT_TIMEOUT,
+        }
+    }
 }
 
 /// How a deploy ended.
@@ -70,25 +89,94 @@ pub enum Outcome {
     },
 }
 
-/// The change set ferry created and has not executed yet: what to delete
-/// when anything fails or the user presses Ctrl-C.
+/// Where a deploy is, for what Ctrl-C or an error must clean up or say.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Stage {
+    /// Nothing created on AWS that must be undone.
+    #[default]
+    Idle,
+    /// A change set ferry created and has not executed: deleted on any exit
+    /// (with the empty stack CloudFormation made for it, when `new_stack`).
+    Created {
+        stack: String,
+        change_set: String,
+        new_stack: bool,
+    },
+    /// Execution was asked for: CloudFormation goes on whatever ferry does.
+    Executing { stack: String },
+}
+
+/// The change set ferry created and has not executed yet, or the stack
+/// being changed: what to delete, or what to say, when anything fails or
+/// the user presses Ctrl-C.
 #[derive(Default)]
 pub struct Pending {
-    change_set: Mutex<Option<String>>,
+    stage: Mutex<Stage>,
 }
 
 impl Pending {
-    fn set(&self, id: Option<String>) {
-        *self.change_set.lock().expect("lock") = id;
+    fn set(&self, stage: Stage) {
+        *self.stage.lock().expect("lock") = stage;
+    }
+
+    fn created(&self, stack: &str, change_set: &str, kind: ChangeSetKind) {
+        self.set(Stage::Created {
+            stack: stack.to_string(),
+            change_set: change_set.to_string(),
+            new_stack: kind == ChangeSetKind::Create,
+        });
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage.lock().expect("lock").clone()
     }
 
     pub fn is_set(&self) -> bool {
-        self.change_set.lock().expect("lock").is_some()
+        matches!(self.stage(), Stage::Created { .. })
     }
 
     /// Takes the pending change set, if any.
     pub fn take(&self) -> Option<String> {
-        self.change_set.lock().expect("lock").take()
+        let mut stage = self.stage.lock().expect("lock");
+        match std::mem::take(&mut *stage) {
+            Stage::Created { change_set, .. } => Some(change_set),
+            other => {
+                *stage = other;
+                None
+            }
+        }
+    }
+
+    /// What to tell the user after Ctrl-C, once the change set (if any) is
+    /// deleted: whether anything changed, and how to follow it.
+    pub fn interrupted_message(&self) -> String {
+        match self.stage() {
+            Stage::Executing { stack } => format!(
+                "interrupted: the deploy goes on in CloudFormation (stack {stack}); follow it in the CloudFormation console or with `aws cloudformation describe-stack-events --stack-name {stack}`; the next `ferry deploy` waits for it to finish"
+            ),
+            _ => {
+                "interrupted: nothing was changed (the change set, if any, was deleted)".to_string()
+            }
+        }
+    }
+}
+
+/// Ctrl-C during `work`: deletes the change set ferry made (and the empty
+/// stack CloudFormation made for it), and says what happened.
+pub async fn interruptible<A: CloudFormation, T>(
+    aws: &A,
+    pending: &Pending,
+    work: impl Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    // Biased: the Ctrl-C handler is installed before any work starts.
+    tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => {
+            let message = pending.interrupted_message();
+            discard(aws, pending).await;
+            Err(message)
+        }
+        r = work => r,
     }
 }
 
@@ -109,6 +197,12 @@ impl Backoff {
 
     pub async fn wait(&mut self) {
         tokio::time::sleep(self.next).await;
+        self.next = (self.next * 3 / 2).min(self.max);
+    }
+
+    /// The next pause, cut to `left`.
+    pub async fn wait_within(&mut self, left: Duration) {
+        tokio::time::sleep(self.next.min(left)).await;
         self.next = (self.next * 3 / 2).min(self.max);
     }
 }
@@ -135,11 +229,26 @@ pub async fn bootstrap_bucket<A: CloudFormation>(
         .and_then(|r| r.physical_id))
 }
 
+/// True for a stack CloudFormation holds only for a change set that was
+/// never executed: it has no resources and is "not created yet".
+fn not_created(status: &str) -> bool {
+    matches!(status, "REVIEW_IN_PROGRESS" | "DELETE_COMPLETE")
+}
+
 /// Makes sure the bootstrap stack exists; returns the artifact bucket.
-pub async fn ensure_bootstrap<A: CloudFormation>(aws: &A, ui: &Ui) -> Result<String, String> {
+pub async fn ensure_bootstrap<A: CloudFormation>(
+    aws: &A,
+    ui: &Ui,
+    timeout: Duration,
+    pending: &Pending,
+) -> Result<String, String> {
     if let Some(mut s) = aws.describe_stack(names::BOOTSTRAP_STACK).await? {
-        if !events::is_terminal(&s.status) {
-            s = wait_stack(aws, &s.name).await?;
+        if !events::is_terminal(&s.status) && !not_created(&s.status) {
+            ui.info(&format!(
+                "Stack {} is {}; waiting for it to finish",
+                s.name, s.status
+            ));
+            s = wait_stack(aws, &s.name, timeout).await?;
         }
         if events::is_success(&s.status) || s.status == "UPDATE_ROLLBACK_COMPLETE" {
             if let Some(b) = bootstrap_bucket(aws, &s).await? {
@@ -151,7 +260,7 @@ pub async fn ensure_bootstrap<A: CloudFormation>(aws: &A, ui: &Ui) -> Result<Str
         "Creating the {} stack (the artifact bucket for this account and region)",
         names::BOOTSTRAP_STACK
     ));
-    let stack = bootstrap_stack(aws, ui).await?;
+    let stack = bootstrap_stack(aws, ui, timeout, pending).await?;
     bootstrap_bucket(aws, &stack).await?.ok_or_else(|| {
         format!(
             "the {} stack has no artifact bucket",
@@ -160,16 +269,46 @@ pub async fn ensure_bootstrap<A: CloudFormation>(aws: &A, ui: &Ui) -> Result<Str
     })
 }
 
-/// Creates or updates the bootstrap stack (`ferry bootstrap`).
-pub async fn bootstrap_stack<A: CloudFormation>(aws: &A, ui: &Ui) -> Result<Stack, String> {
+/// Creates or updates the bootstrap stack (`ferry bootstrap`). On any
+/// error the change set it made, and the empty stack of a first create,
+/// are deleted.
+pub async fn bootstrap_stack<A: CloudFormation>(
+    aws: &A,
+    ui: &Ui,
+    timeout: Duration,
+    pending: &Pending,
+) -> Result<Stack, String> {
+    let r = bootstrap_steps(aws, ui, timeout, pending).await;
+    if r.is_err() {
+        discard(aws, pending).await;
+    }
+    r
+}
+
+async fn bootstrap_steps<A: CloudFormation>(
+    aws: &A,
+    ui: &Ui,
+    timeout: Duration,
+    pending: &Pending,
+) -> Result<Stack, String> {
     let name = names::BOOTSTRAP_STACK;
-    let existing = aws.describe_stack(name).await?;
+    let mut existing = aws.describe_stack(name).await?;
+    if let Some(s) = existing
+        .as_ref()
+        .filter(|s| !events::is_terminal(&s.status) && !not_created(&s.status))
+    {
+        ui.info(&format!(
+            "Stack {name} is {}; waiting for it to finish",
+            s.status
+        ));
+        existing = Some(wait_stack(aws, name, timeout).await?);
+    }
     let kind = match &existing {
         None => ChangeSetKind::Create,
-        Some(s) if s.status == "REVIEW_IN_PROGRESS" => ChangeSetKind::Create,
-        Some(s) if s.status == "ROLLBACK_COMPLETE" => {
+        Some(s) if not_created(&s.status) => ChangeSetKind::Create,
+        Some(s) if s.status == "ROLLBACK_COMPLETE" || s.status == "ROLLBACK_FAILED" => {
             aws.delete_stack(&s.id).await?;
-            wait_stack(aws, &s.id).await?;
+            wait_stack(aws, &s.id, timeout).await?;
             ChangeSetKind::Create
         }
         Some(_) => ChangeSetKind::Update,
@@ -184,10 +323,11 @@ pub async fn bootstrap_stack<A: CloudFormation>(aws: &A, ui: &Ui) -> Result<Stac
         include_nested: false,
     };
     let id = aws.create_change_set(&req).await?;
-    let cs = wait_change_set(aws, &id).await?;
+    pending.created(name, &id, kind);
+    let cs = wait_change_set(aws, &id, timeout).await?;
     if cs.status == "FAILED" {
-        let _ = aws.delete_change_set(&id).await;
         if no_changes(cs.status_reason.as_deref()) {
+            discard(aws, pending).await;
             ui.info(&format!("{name} is up to date."));
             return aws
                 .describe_stack(name)
@@ -199,8 +339,12 @@ pub async fn bootstrap_stack<A: CloudFormation>(aws: &A, ui: &Ui) -> Result<Stac
             cs.status_reason.unwrap_or_default()
         ));
     }
+    pending.set(Stage::Executing {
+        stack: name.to_string(),
+    });
     aws.execute_change_set(&id).await?;
-    let s = wait_stack(aws, name).await?;
+    let s = wait_stack(aws, name, timeout).await?;
+    pending.set(Stage::Idle);
     if !events::is_success(&s.status) {
         return Err(format!(
             "{name} ended in {}: {}",
@@ -225,13 +369,24 @@ fn no_changes(reason: Option<&str>) -> bool {
     })
 }
 
-/// Waits until a change set is created or has failed.
+/// A wait's limit, for messages: `30 minutes`, `90 seconds`.
+fn human_wait(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 && s % 60 == 0 {
+        format!("{} minute{}", s / 60, if s == 60 { "" } else { "s" })
+    } else {
+        format!("{s} second{}", if s == 1 { "" } else { "s" })
+    }
+}
+
+/// Waits until a change set is created or has failed, at most `timeout`.
 pub async fn wait_change_set<A: CloudFormation>(
     aws: &A,
     id: &str,
+    timeout: Duration,
 ) -> Result<crate::aws::ChangeSet, String> {
     let mut b = Backoff::new();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     loop {
         let cs = aws.describe_change_set(id).await?;
         if matches!(
@@ -240,19 +395,29 @@ pub async fn wait_change_set<A: CloudFormation>(
         ) {
             return Ok(cs);
         }
-        if started.elapsed() > Duration::from_secs(600) {
+        if started.elapsed() >= timeout {
             return Err(format!(
-                "the change set {id} was not ready after 10 minutes (status {})",
-                cs.status
+                "the change set {id} is still {} after {}: it was deleted; try again later, or raise the limit with --wait-timeout",
+                cs.status,
+                human_wait(timeout)
             ));
         }
-        b.wait().await;
+        b.wait_within(timeout.saturating_sub(started.elapsed()))
+            .await;
     }
 }
 
-/// Waits until a stack is in no `*_IN_PROGRESS` status.
-pub async fn wait_stack<A: CloudFormation>(aws: &A, name: &str) -> Result<Stack, String> {
+/// Waits until a stack is in no `*_IN_PROGRESS` status (other than
+/// REVIEW_IN_PROGRESS, which is a stack not created yet), at most
+/// `timeout`; then a clear error naming the stack, its status and what to
+/// do.
+pub async fn wait_stack<A: CloudFormation>(
+    aws: &A,
+    name: &str,
+    timeout: Duration,
+) -> Result<Stack, String> {
     let mut b = Backoff::new();
+    let started = Instant::now();
     loop {
         match aws.describe_stack(name).await? {
             None => {
@@ -264,10 +429,25 @@ pub async fn wait_stack<A: CloudFormation>(aws: &A, name: &str) -> Result<Stack,
                     outputs: BTreeMap::new(),
                 });
             }
-            Some(s) if events::is_terminal(&s.status) => return Ok(s),
-            Some(_) => b.wait().await,
+            Some(s) if events::is_terminal(&s.status) || not_created(&s.status) => return Ok(s),
+            Some(s) if started.elapsed() >= timeout => return Err(still_in_progress(&s, timeout)),
+            Some(_) => {
+                b.wait_within(timeout.saturating_sub(started.elapsed()))
+                    .await
+            }
         }
     }
+}
+
+/// The error when a stack operation outlasts `--wait-timeout`.
+fn still_in_progress(s: &Stack, timeout: Duration) -> String {
+    format!(
+        "stack {} is still {} after {}; ferry stopped waiting, CloudFormation goes on with it.\nFollow it in the CloudFormation console or with `aws cloudformation describe-stack-events --stack-name {}`, then run ferry again (or raise the limit with --wait-timeout)",
+        s.name,
+        s.status,
+        human_wait(timeout),
+        s.name
+    )
 }
 
 /// Uploads each zip under its content-addressed key, skipping those already
@@ -384,12 +564,12 @@ async fn prepare_stack<A: CloudFormation>(
     let Some(mut s) = aws.describe_stack(stack).await? else {
         return Ok(ChangeSetKind::Create);
     };
-    if s.status.ends_with("_IN_PROGRESS") && s.status != "REVIEW_IN_PROGRESS" {
+    if !events::is_terminal(&s.status) && !not_created(&s.status) {
         ui.info(&format!(
             "Stack {stack} is {}; waiting for it to finish",
             s.status
         ));
-        s = wait_stack(aws, stack).await?;
+        s = wait_stack(aws, stack, opts.wait_timeout).await?;
     }
     match s.status.as_str() {
         "REVIEW_IN_PROGRESS" | "DELETE_COMPLETE" => Ok(ChangeSetKind::Create),
@@ -398,9 +578,9 @@ async fn prepare_stack<A: CloudFormation>(
                 "Stack {stack} is in {} after a failed first deploy: it holds nothing and must be deleted before it can be created again.",
                 s.status
             ));
-            confirm(opts, ui, &format!("Delete stack {stack} and deploy again?"))?;
+            confirm(opts, ui, &format!("Delete stack {stack} and deploy again?")).await?;
             aws.delete_stack(&s.id).await?;
-            let after = wait_stack(aws, &s.id).await?;
+            let after = wait_stack(aws, &s.id, opts.wait_timeout).await?;
             if after.status != "DELETE_COMPLETE" {
                 return Err(format!(
                     "could not delete stack {stack}: {}",
@@ -421,8 +601,9 @@ async fn prepare_stack<A: CloudFormation>(
     }
 }
 
-/// Asks on a terminal; with no terminal, `--yes` is required.
-fn confirm(opts: &Options, ui: &Ui, question: &str) -> Result<(), String> {
+/// Asks on a terminal; with no terminal, `--yes` is required. The question
+/// waits on a thread of its own, so that Ctrl-C cancels at once.
+async fn confirm(opts: &Options, ui: &Ui, question: &str) -> Result<(), String> {
     if opts.yes {
         return Ok(());
     }
@@ -432,7 +613,13 @@ fn confirm(opts: &Options, ui: &Ui, question: &str) -> Result<(), String> {
                 .to_string(),
         );
     }
-    if (ui.confirm)(question) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let ask = ui.confirm.clone();
+    let question = question.to_string();
+    std::thread::spawn(move || {
+        let _ = tx.send(ask(&question));
+    });
+    if rx.await.unwrap_or(false) {
         Ok(())
     } else {
         Err("cancelled: nothing was changed".to_string())
@@ -482,19 +669,10 @@ pub async fn plan<A: CloudFormation + Storage + Roles>(
     };
     ui.info(&format!("Creating change set for stack {stack}"));
     let id = aws.create_change_set(&req).await?;
-    pending.set(Some(id.clone()));
-    let cs = wait_change_set(aws, &id).await?;
+    pending.created(&stack, &id, kind);
+    let cs = wait_change_set(aws, &id, opts.wait_timeout).await?;
     if cs.status == "FAILED" {
-        pending.set(None);
-        let _ = aws.delete_change_set(&id).await;
-        if kind == ChangeSetKind::Create {
-            // The empty stack CloudFormation made for the change set.
-            if let Some(s) = aws.describe_stack(&stack).await? {
-                if s.status == "REVIEW_IN_PROGRESS" {
-                    let _ = aws.delete_stack(&s.id).await;
-                }
-            }
-        }
+        discard(aws, pending).await;
         if no_changes(cs.status_reason.as_deref()) {
             return Ok(None);
         }
@@ -506,11 +684,15 @@ pub async fn plan<A: CloudFormation + Storage + Roles>(
     let mut rows = preview::rows(&cs.changes, "");
     for c in &cs.changes {
         if let Some(nested) = &c.nested_change_set {
-            let n = wait_change_set(aws, nested).await?;
+            let n = wait_change_set(aws, nested, opts.wait_timeout).await?;
             rows.extend(preview::rows(&n.changes, &c.logical_id));
         }
     }
-    Ok(Some(Planned { id, kind, rows }))
+    Ok(Some(Planned {
+        id,
+        kind,
+        rows: preview::with_moves(rows),
+    }))
 }
 
 /// The whole deploy, from an app already validated, synthesized and built.
@@ -522,30 +704,107 @@ pub async fn deploy<A: CloudFormation + Storage + Roles + Identity>(
     ui: &Ui,
     pending: &Pending,
 ) -> Result<Outcome, String> {
-    let bucket = ensure_bootstrap(aws, ui).await?;
-    let (mut artifacts, uploaded) = upload_artifacts(aws, &bucket, "", app, record, ui).await?;
-    if uploaded == 0 && !record.functions.is_empty() {
-        ui.info("Artifacts are up to date: nothing to upload");
+    let result = async {
+        let bucket = ensure_bootstrap(aws, ui, opts.wait_timeout, pending).await?;
+        let (mut artifacts, uploaded) = upload_artifacts(aws, &bucket, "", app, record, ui).await?;
+        if uploaded == 0 && !record.functions.is_empty() {
+            ui.info("Artifacts are up to date: nothing to upload");
+        }
+        artifacts.template_url_base = Some(
+            aws.object_url(&bucket, "")
+                .trim_end_matches('/')
+                .to_string(),
+        );
+        let stacks = placed_stacks(aws, app, &artifacts, opts).await?;
+        deploy_planned(aws, app, &stacks, &bucket, opts, ui, pending).await
     }
-    artifacts.template_url_base = Some(
-        aws.object_url(&bucket, "")
-            .trim_end_matches('/')
-            .to_string(),
-    );
-    let stacks = synth::synth(app, &artifacts);
-    let result = deploy_planned(aws, app, &stacks, &bucket, opts, ui, pending).await;
+    .await;
     if result.is_err() {
-        discard(aws, &app.stack_name(), pending).await;
+        discard(aws, pending).await;
     }
     result
 }
 
+/// Where each resource of the app's deployed stack is (empty when the stack
+/// does not exist yet): nested stacks are read one by one.
+pub async fn deployed_placement<A: CloudFormation>(
+    aws: &A,
+    stack: &str,
+) -> Result<Placement, String> {
+    let mut placement = Placement::new();
+    let Some(s) = aws.describe_stack(stack).await? else {
+        return Ok(placement);
+    };
+    if not_created(&s.status) {
+        return Ok(placement);
+    }
+    for r in aws.stack_resources(&s.id).await? {
+        if r.resource_type == crate::state::NESTED_STACK_TYPE {
+            if let Some(id) = &r.physical_id {
+                for inner in aws.stack_resources(id).await? {
+                    placement.insert(inner.logical_id, r.logical_id.clone());
+                }
+            }
+        } else {
+            placement.insert(r.logical_id, split::ROOT.to_string());
+        }
+    }
+    Ok(placement)
+}
+
+/// The app's templates with every deployed resource kept in its stack.
+/// Refuses (before any change) a placement that would still move a
+/// resource between stacks: a move is a remove and an add, which loses a
+/// stateful resource's data and fails for one with a fixed name.
+pub async fn placed_stacks<A: CloudFormation>(
+    aws: &A,
+    app: &App,
+    artifacts: &Artifacts,
+    opts: &Options,
+) -> Result<Stacks, String> {
+    let deployed = deployed_placement(aws, &app.stack_name()).await?;
+    let stacks = synth::synth_placed(app, artifacts, &deployed);
+    let moves = split::moves(&deployed, &stacks);
+    let refused: Vec<&split::Move> = moves
+        .iter()
+        .filter(|m| !opts.allow_data_loss || !crate::state::is_stateful(&m.resource_type))
+        .collect();
+    if !refused.is_empty() {
+        let list: Vec<String> = refused
+            .iter()
+            .map(|m| {
+                format!(
+                    "  Move {}: {} -> {} ({})",
+                    m.logical_id,
+                    split::stack_label(&m.from),
+                    split::stack_label(&m.to),
+                    m.resource_type
+                )
+            })
+            .collect();
+        return Err(format!(
+            "this deploy would move resources between nested stacks, which replaces them:\n{}\nnothing was changed; ferry keeps deployed resources where they are, so this is a bug in ferry's placement: please report it with the manifest",
+            list.join("\n")
+        ));
+    }
+    Ok(stacks)
+}
+
 /// Deletes the change set ferry created and did not execute, and the empty
 /// stack CloudFormation made for it when the stack was new.
-pub async fn discard<A: CloudFormation>(aws: &A, stack: &str, pending: &Pending) {
+pub async fn discard<A: CloudFormation>(aws: &A, pending: &Pending) {
+    let (stack, new_stack) = match pending.stage() {
+        Stage::Created {
+            stack, new_stack, ..
+        } => (stack, new_stack),
+        _ => return,
+    };
     let Some(id) = pending.take() else { return };
     let _ = aws.delete_change_set(&id).await;
-    if let Ok(Some(s)) = aws.describe_stack(stack).await {
+    if !new_stack {
+        return;
+    }
+    if let Ok(Some(s)) = aws.describe_stack(&stack).await {
         if s.status == "REVIEW_IN_PROGRESS" {
             let _ = aws.delete_stack(&s.id).await;
         }
@@ -579,7 +838,14 @@ async fn deploy_planned<A: CloudFormation + Storage + Roles>(
     if !losses.is_empty() && !opts.allow_data_loss {
         let list: Vec<String> = losses
             .iter()
-            .map(|r| format!("  {} {} ({})", r.action, r.logical_id, r.resource_type))
+            .map(|r| {
+                format!(
+                    "  {} {} ({})",
+                    r.action,
+                    preview::describe(r),
+                    r.resource_type
+                )
+            })
             .collect();
         return Err(format!(
             "this change set would remove or replace resources that hold data:\n{}\nnothing was changed; rename back, or pass --allow-data-loss if this is intended",
@@ -593,7 +859,7 @@ async fn deploy_planned<A: CloudFormation + Storage + Roles>(
             changes: planned.rows,
         });
     }
-    confirm(opts, ui, "Deploy this change set?")?;
+    confirm(opts, ui, "Deploy this change set?").await?;
     let stack = app.stack_name();
     let before = if planned.kind == ChangeSetKind::Update {
         aws.stack_events(&stack, None)
@@ -603,9 +869,20 @@ async fn deploy_planned<A: CloudFormation + Storage + Roles>(
     } else {
         None
     };
+    pending.set(Stage::Executing {
+        stack: stack.clone(),
+    });
     aws.execute_change_set(&planned.id).await?;
-    pending.set(None);
-    let final_stack = follow(aws, &stack, before.clone(), planned.rows.len(), ui).await?;
+    let final_stack = follow(
+        aws,
+        &stack,
+        before.clone(),
+        planned.rows.len(),
+        ui,
+        opts.wait_timeout,
+    )
+    .await?;
+    pending.set(Stage::Idle);
     if events::is_success(&final_stack.status) {
         let outputs = all_outputs(aws, &stack).await?;
         return Ok(Outcome::Deployed {
@@ -639,10 +916,11 @@ async fn follow<A: CloudFormation>(
     mut last: Option<String>,
     total: usize,
     ui: &Ui,
+    timeout: Duration,
 ) -> Result<Stack, String> {
     let mut b = Backoff::new();
     let mut done = std::collections::BTreeSet::new();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     loop {
         let s = aws
             .describe_stack(stack)
@@ -682,7 +960,11 @@ async fn follow<A: CloudFormation>(
         if events::is_terminal(&s.status) {
             return Ok(s);
         }
-        b.wait().await;
+        if started.elapsed() >= timeout {
+            return Err(still_in_progress(&s, timeout));
+        }
+        b.wait_within(timeout.saturating_sub(started.elapsed()))
+            .await;
     }
 }
 
@@ -747,64 +1029,105 @@ pub async fn diff<A: CloudFormation + Storage + Roles + Identity>(
     record: &Record,
     ui: &Ui,
     pending: &Pending,
+    wait_timeout: Duration,
 ) -> Result<Vec<Row>, String> {
-    let bucket = ensure_bootstrap(aws, ui).await?;
-    let (mut artifacts, _) = upload_artifacts(aws, &bucket, "", app, record, ui).await?;
-    artifacts.template_url_base = Some(
-        aws.object_url(&bucket, "")
-            .trim_end_matches('/')
-            .to_string(),
-    );
-    let stacks = synth::synth(app, &artifacts);
     let opts = Options {
         yes: true,
+        wait_timeout,
         ..Options::default()
     };
-    let planned = plan(aws, app, &stacks, &bucket, &opts, ui, pending).await;
-    discard(aws, &app.stack_name(), pending).await;
+    let planned = async {
+        let bucket = ensure_bootstrap(aws, ui, wait_timeout, pending).await?;
+        let (mut artifacts, _) = upload_artifacts(aws, &bucket, "", app, record, ui).await?;
+        artifacts.template_url_base = Some(
+            aws.object_url(&bucket, "")
+                .trim_end_matches('/')
+                .to_string(),
+        );
+        let stacks = placed_stacks(aws, app, &artifacts, &opts).await?;
+        plan(aws, app, &stacks, &bucket, &opts, ui, pending).await
+    }
+    .await;
+    discard(aws, pending).await;
     Ok(planned?.map(|p| p.rows).unwrap_or_default())
 }
 
-/// What `destroy` leaves behind: retained tables and buckets.
+/// What `destroy` leaves behind: retained stateful resources.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LeftBehind {
+    /// `Nested1x0/OrdersTable` for a resource of a nested stack.
     pub logical_id: String,
     pub resource_type: String,
     pub physical_id: Option<String>,
 }
 
-/// `ferry destroy`: deletes the stack; lists the retained resources.
+/// The stack and its nested stacks, each with its logical-ID prefix
+/// (`""` for the root, `Nested1x0/` for a nested one) and stack ID.
+async fn stack_tree<A: CloudFormation>(
+    aws: &A,
+    root: &Stack,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = vec![(String::new(), root.id.clone())];
+    let mut i = 0;
+    while i < out.len() {
+        let (prefix, id) = out[i].clone();
+        for r in aws.stack_resources(&id).await.unwrap_or_default() {
+            if r.resource_type == crate::state::NESTED_STACK_TYPE {
+                if let Some(pid) = r.physical_id {
+                    out.push((format!("{prefix}{}/", r.logical_id), pid));
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// `ferry destroy`: deletes the stack; lists the retained resources of the
+/// stack and of every nested stack. Refuses, before deleting anything, a
+/// table that CloudFormation would have to delete while its deletion
+/// protection is on (the delete would fail halfway).
 pub async fn destroy<A: CloudFormation>(
     aws: &A,
     app: &App,
     yes: bool,
     ui: &Ui,
+    wait_timeout: Duration,
 ) -> Result<Vec<LeftBehind>, String> {
     let stack = app.stack_name();
     let Some(s) = aws.describe_stack(&stack).await? else {
         return Err(format!("stack {stack} does not exist"));
     };
-    let template: serde_json::Value =
-        serde_json::from_str(&aws.get_template(&stack).await?).unwrap_or_default();
-    let resources = aws.stack_resources(&stack).await.unwrap_or_default();
     let mut left = Vec::new();
-    for (id, r) in template["Resources"].as_object().into_iter().flatten() {
-        let ty = r["Type"].as_str().unwrap_or_default();
-        if r["DeletionPolicy"] == "Retain"
-            && matches!(
-                ty,
-                "AWS::DynamoDB::Table" | "AWS::S3::Bucket" | "AWS::SQS::Queue"
-            )
-        {
-            left.push(LeftBehind {
-                logical_id: id.clone(),
-                resource_type: ty.to_string(),
-                physical_id: resources
-                    .iter()
-                    .find(|x| &x.logical_id == id)
-                    .and_then(|x| x.physical_id.clone()),
-            });
+    let mut protected = Vec::new();
+    for (prefix, id) in stack_tree(aws, &s).await? {
+        let template: serde_json::Value =
+            serde_json::from_str(&aws.get_template(&id).await?).unwrap_or_default();
+        let resources = aws.stack_resources(&id).await.unwrap_or_default();
+        for (logical, r) in template["Resources"].as_object().into_iter().flatten() {
+            let ty = r["Type"].as_str().unwrap_or_default();
+            if !crate::state::is_stateful(ty) {
+                continue;
+            }
+            if r["DeletionPolicy"] == "Retain" {
+                left.push(LeftBehind {
+                    logical_id: format!("{prefix}{logical}"),
+                    resource_type: ty.to_string(),
+                    physical_id: resources
+                        .iter()
+                        .find(|x| &x.logical_id == logical)
+                        .and_then(|x| x.physical_id.clone()),
+                });
+            } else if r["Properties"]["DeletionProtectionEnabled"] == true {
+                protected.push(format!("{prefix}{logical}"));
+            }
         }
+    }
+    if !protected.is_empty() {
+        return Err(format!(
+            "stack {stack} holds tables with deletion protection that it would delete ({}): CloudFormation cannot delete them, so the destroy would stop halfway.\nnothing was changed; set `deletion_protection: false` on them (or `retain: true` to keep them), deploy, then destroy",
+            protected.join(", ")
+        ));
     }
     confirm(
         &Options {
@@ -813,10 +1136,11 @@ pub async fn destroy<A: CloudFormation>(
         },
         ui,
         &format!("Delete stack {stack} and everything in it (except retained data)?"),
-    )?;
+    )
+    .await?;
     ui.info(&format!("Deleting stack {stack}"));
     aws.delete_stack(&s.id).await?;
-    let after = wait_stack(aws, &s.id).await?;
+    let after = wait_stack(aws, &s.id, wait_timeout).await?;
     if after.status != "DELETE_COMPLETE" {
         return Err(format!(
             "stack {stack} is {}: {}",

@@ -8,8 +8,9 @@ use crate::aws::Change;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Risk {
-    /// A table, bucket or queue (or a nested stack holding resources) is
-    /// removed or replaced: its data goes with it.
+    /// A resource that holds state (`state::is_guarded`: a table, bucket,
+    /// queue, topic, bus, log group, or a nested stack) is removed or
+    /// replaced, or CloudFormation says it deletes it: its data goes with it.
     DataLoss,
     /// Another resource is replaced or removed.
     Replace,
@@ -32,23 +33,31 @@ impl Risk {
 /// One row of the preview.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Row {
+    /// Add, Modify, Remove, Import, Dynamic, or Move (a resource removed
+    /// from one stack and added to another).
     pub action: String,
-    /// `Nested1x0/OrdersTable` for a resource of a nested stack.
+    /// `Nested1x0/OrdersTable` for a resource of a nested stack; a move
+    /// names the resource alone.
     pub logical_id: String,
     pub resource_type: String,
     pub replacement: String,
     pub risk: Risk,
+    /// For a move: the stacks it leaves and joins (`root`, `Nested1x0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
-
-const DATA_TYPES: [&str; 3] = ["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue"];
 
 /// The risk of one change.
 pub fn risk(c: &Change) -> Risk {
     let replaces = matches!(c.replacement.as_deref(), Some("True") | Some("Conditional"));
     let removes = c.action == "Remove";
-    let holds_data = DATA_TYPES.contains(&c.resource_type.as_str())
-        || c.resource_type == "AWS::CloudFormation::Stack";
-    if (removes || replaces) && holds_data {
+    let deletes = matches!(
+        c.policy_action.as_deref(),
+        Some("Delete") | Some("ReplaceAndDelete")
+    );
+    if (removes || replaces || deletes) && crate::state::is_guarded(&c.resource_type) {
         return Risk::DataLoss;
     }
     // Old versions are retained by design (`DeletionPolicy: Retain`):
@@ -70,6 +79,68 @@ pub fn risk(c: &Change) -> Risk {
     Risk::Low
 }
 
+/// The stack of a row and the resource's own logical ID.
+fn stack_and_id(row: &Row) -> (&str, &str) {
+    match row.logical_id.rsplit_once('/') {
+        Some((stack, id)) => (stack, id),
+        None => ("root", row.logical_id.as_str()),
+    }
+}
+
+/// Pairs each resource removed from one stack and added to another (same
+/// logical ID and type) into one `Move` row: a move is a remove and an add,
+/// so it loses a stateful resource's data and fails for one with a fixed
+/// name; it is shown, and guarded, as what it is.
+pub fn with_moves(rows: Vec<Row>) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::with_capacity(rows.len());
+    let mut used = vec![false; rows.len()];
+    for i in 0..rows.len() {
+        if used[i] || rows[i].action != "Remove" {
+            continue;
+        }
+        let (from, id) = stack_and_id(&rows[i]);
+        let partner = (0..rows.len()).find(|&j| {
+            !used[j]
+                && rows[j].action == "Add"
+                && rows[j].resource_type == rows[i].resource_type
+                && stack_and_id(&rows[j]).1 == id
+                && stack_and_id(&rows[j]).0 != from
+        });
+        if let Some(j) = partner {
+            used[i] = true;
+            used[j] = true;
+            let stateful = crate::state::is_stateful(&rows[i].resource_type);
+            out.push(Row {
+                action: "Move".into(),
+                logical_id: id.to_string(),
+                resource_type: rows[i].resource_type.clone(),
+                replacement: "True".into(),
+                risk: if stateful {
+                    Risk::DataLoss
+                } else {
+                    Risk::Replace
+                },
+                from: Some(from.to_string()),
+                to: Some(stack_and_id(&rows[j]).0.to_string()),
+            });
+        }
+    }
+    for (i, r) in rows.into_iter().enumerate() {
+        if !used[i] {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// How a row names its resource in the table: `Move X: A -> B` for moves.
+pub fn describe(r: &Row) -> String {
+    match (&r.from, &r.to) {
+        (Some(from), Some(to)) => format!("{}: {from} -> {to}", r.logical_id),
+        _ => r.logical_id.clone(),
+    }
+}
+
 /// Rows for the changes of a stack, `prefix` naming the nested stack.
 pub fn rows(changes: &[Change], prefix: &str) -> Vec<Row> {
     changes
@@ -87,6 +158,8 @@ pub fn rows(changes: &[Change], prefix: &str) -> Vec<Row> {
                 _ => "-".to_string(),
             },
             risk: risk(c),
+            from: None,
+            to: None,
         })
         .collect()
 }
@@ -96,8 +169,13 @@ pub fn summary(rows: &[Row]) -> String {
     let count = |a: &str| rows.iter().filter(|r| r.action == a).count();
     let add = count("Add") + count("Import");
     let remove = count("Remove");
-    let modify = rows.len() - add - remove;
-    format!("{add} to add, {modify} to modify, {remove} to remove")
+    let moved = count("Move");
+    let modify = rows.len() - add - remove - moved;
+    let mut s = format!("{add} to add, {modify} to modify, {remove} to remove");
+    if moved > 0 {
+        s.push_str(&format!(", {moved} to move"));
+    }
+    s
 }
 
 /// The preview as a table.
@@ -108,7 +186,7 @@ pub fn table(rows: &[Row]) -> String {
         .map(|r| {
             [
                 r.action.clone(),
-                r.logical_id.clone(),
+                describe(r),
                 r.resource_type.clone(),
                 r.replacement.clone(),
                 r.risk.label().to_string(),
@@ -149,6 +227,7 @@ mod tests {
             resource_type: ty.into(),
             replacement: replacement.map(String::from),
             nested_change_set: None,
+            policy_action: None,
         }
     }
 
@@ -212,6 +291,62 @@ mod tests {
         assert_eq!(
             risk(&change("Remove", "V", "AWS::Lambda::Version", None)),
             Risk::Low
+        );
+    }
+
+    #[test]
+    fn every_stateful_type_and_policy_action_is_guarded() {
+        for ty in crate::state::STATEFUL_TYPES {
+            assert_eq!(
+                risk(&change("Remove", "X", ty, None)),
+                Risk::DataLoss,
+                "{ty}"
+            );
+            assert_eq!(
+                risk(&change("Modify", "X", ty, Some("True"))),
+                Risk::DataLoss,
+                "{ty}"
+            );
+        }
+        let mut c = change("Modify", "L", "AWS::Logs::LogGroup", Some("False"));
+        assert_eq!(risk(&c), Risk::Low);
+        c.policy_action = Some("ReplaceAndDelete".into());
+        assert_eq!(risk(&c), Risk::DataLoss);
+        c.policy_action = Some("Delete".into());
+        assert_eq!(risk(&c), Risk::DataLoss);
+        c.policy_action = Some("Retain".into());
+        assert_eq!(risk(&c), Risk::Low);
+    }
+
+    #[test]
+    fn a_remove_and_an_add_across_stacks_is_a_move() {
+        let mut r = rows(
+            &[change(
+                "Remove",
+                "OrdersTable",
+                "AWS::DynamoDB::Table",
+                None,
+            )],
+            "",
+        );
+        r.extend(rows(
+            &[change("Add", "OrdersTable", "AWS::DynamoDB::Table", None)],
+            "Nested1x0",
+        ));
+        r.extend(rows(
+            &[change("Add", "ApiFunction", "AWS::Lambda::Function", None)],
+            "Nested1x0",
+        ));
+        let m = with_moves(r);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].action, "Move");
+        assert_eq!(m[0].risk, Risk::DataLoss);
+        assert_eq!(describe(&m[0]), "OrdersTable: root -> Nested1x0");
+        assert_eq!(summary(&m), "1 to add, 0 to modify, 0 to remove, 1 to move");
+        assert!(
+            table(&m).contains("Move    OrdersTable: root -> Nested1x0"),
+            "{}",
+            table(&m)
         );
     }
 

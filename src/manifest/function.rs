@@ -97,11 +97,40 @@ const RESERVED_ENV: [&str; 20] = [
     "LAMBDA_TASK_ROOT",
 ];
 
+/// A runtime of `RUNTIMES`; one that Lambda no longer accepts is refused
+/// with its dates and the runtimes to use instead.
 pub fn runtime(cx: &mut Cx, n: &Node) -> Option<Runtime> {
-    Some(match cx.one_of(n, &["provided.al2023", "provided.al2"])? {
-        "provided.al2023" => Runtime::ProvidedAl2023,
-        _ => Runtime::ProvidedAl2,
-    })
+    let ids: Vec<&str> = RUNTIMES.iter().map(|l| l.id).collect();
+    let id = cx.one_of(n, &ids)?;
+    let l = RUNTIMES.iter().find(|l| l.id == id)?;
+    let today = today_utc();
+    if l.blocked_on(&today) {
+        let mut dates = Vec::new();
+        if let Some(d) = l.deprecated {
+            dates.push(format!("deprecated {d}"));
+        }
+        if let Some(d) = l.block_create {
+            dates.push(format!("function creation blocked since {d}"));
+        }
+        if let Some(d) = l.block_update.filter(|d| *d <= today.as_str()) {
+            dates.push(format!("updates blocked since {d}"));
+        } else if let Some(d) = l.block_update {
+            dates.push(format!("updates blocked from {d}"));
+        }
+        let usable: Vec<String> = Lifecycle::usable_on(&today)
+            .map(|u| format!("`{}`", u.id))
+            .collect();
+        cx.error_hint(
+            n.pos,
+            format!(
+                "Lambda no longer accepts the runtime `{id}` ({})",
+                dates.join(", ")
+            ),
+            Some(format!("use {}", usable.join(" or "))),
+        );
+        return None;
+    }
+    Some(l.runtime)
 }
 
 pub fn architecture(cx: &mut Cx, n: &Node) -> Option<Architecture> {

@@ -237,6 +237,8 @@ pub struct Table {
     pub indexes: BTreeMap<String, Index>,
     pub point_in_time_recovery: bool,
     pub retain: bool,
+    /// `DeletionProtectionEnabled`: on unless the manifest turns it off.
+    pub deletion_protection: bool,
     pub loc: Loc,
 }
 
@@ -291,21 +293,95 @@ pub enum Runtime {
     ProvidedAl2,
 }
 
+/// A runtime's identifier, glibc and end of life. Lambda's deprecation
+/// dates are ISO dates (UTC); `None` where none is announced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub runtime: Runtime,
+    pub id: &'static str,
+    /// The newest glibc the runtime has.
+    pub glibc: (u32, u32),
+    pub deprecated: Option<&'static str>,
+    /// From this day Lambda refuses to create functions on the runtime.
+    pub block_create: Option<&'static str>,
+    /// From this day Lambda refuses to update them.
+    pub block_update: Option<&'static str>,
+}
+
+/// Every runtime ferry knows, with its lifecycle: the next deprecation is
+/// one line here. A runtime is refused from its `block_create` day on.
+pub const RUNTIMES: [Lifecycle; 2] = [
+    Lifecycle {
+        runtime: Runtime::ProvidedAl2023,
+        id: "provided.al2023",
+        glibc: (2, 34),
+        deprecated: None,
+        block_create: None,
+        block_update: None,
+    },
+    Lifecycle {
+        runtime: Runtime::ProvidedAl2,
+        id: "provided.al2",
+        glibc: (2, 26),
+        deprecated: Some("2026-06-30"),
+        block_create: Some("2026-07-31"),
+        block_update: Some("2026-08-31"),
+    },
+];
+
+impl Lifecycle {
+    /// True when Lambda no longer creates functions on it on `today`
+    /// (`YYYY-MM-DD`).
+    pub fn blocked_on(&self, today: &str) -> bool {
+        self.block_create.is_some_and(|d| d <= today)
+    }
+
+    /// The runtimes that are not blocked on `today`.
+    pub fn usable_on(today: &str) -> impl Iterator<Item = &'static Lifecycle> {
+        RUNTIMES.iter().filter(move |l| !l.blocked_on(today))
+    }
+}
+
 impl Runtime {
+    pub fn lifecycle(self) -> &'static Lifecycle {
+        RUNTIMES
+            .iter()
+            .find(|l| l.runtime == self)
+            .expect("every runtime is in RUNTIMES")
+    }
+
     pub fn id(self) -> &'static str {
-        match self {
-            Runtime::ProvidedAl2023 => "provided.al2023",
-            Runtime::ProvidedAl2 => "provided.al2",
-        }
+        self.lifecycle().id
     }
 
     /// The newest glibc the runtime has.
     pub fn glibc(self) -> (u32, u32) {
-        match self {
-            Runtime::ProvidedAl2023 => (2, 34),
-            Runtime::ProvidedAl2 => (2, 26),
-        }
+        self.lifecycle().glibc
     }
+}
+
+/// Today's date in UTC as `YYYY-MM-DD`, for the runtime lifecycle.
+pub fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -728,5 +804,27 @@ mod tests {
         assert_eq!(Duration::parse("99999999999999999999d"), None);
         assert_eq!(Duration(21_600).to_string(), "6h");
         assert_eq!(Duration(90).to_string(), "90s");
+    }
+}
+
+#[cfg(test)]
+mod runtime_tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn provided_al2_is_blocked_from_its_create_date() {
+        let al2 = Runtime::ProvidedAl2.lifecycle();
+        assert!(!al2.blocked_on("2026-07-30"));
+        assert!(al2.blocked_on("2026-07-31"));
+        assert!(!Runtime::ProvidedAl2023.lifecycle().blocked_on("2099-01-01"));
+        let usable: Vec<&str> = Lifecycle::usable_on("2026-12-02").map(|l| l.id).collect();
+        assert_eq!(usable, ["provided.al2023"]);
     }
 }

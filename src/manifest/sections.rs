@@ -777,6 +777,9 @@ fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
         }
         let point_in_time_recovery = f.opt(cx, "point_in_time_recovery", |cx, n| cx.bool(n)).unwrap_or(true);
         let retain = f.opt(cx, "retain", |cx, n| cx.bool(n)).unwrap_or(true);
+        let deletion_protection = f
+            .opt(cx, "deletion_protection", |cx, n| cx.bool(n))
+            .unwrap_or(true);
         f.finish(cx);
         Some(Table {
             partition_key: pk?,
@@ -787,6 +790,7 @@ fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
             indexes,
             point_in_time_recovery,
             retain,
+            deletion_protection,
             loc,
         })
     })
@@ -972,7 +976,10 @@ fn decode_layers(
                 let v = cx.list(n, function::runtime)?;
                 at_least_one(cx, n, v, "runtime")
             })
-            .unwrap_or_else(|| vec![Runtime::ProvidedAl2023, Runtime::ProvidedAl2]);
+            .unwrap_or_else(|| {
+                let today = today_utc();
+                Lifecycle::usable_on(&today).map(|l| l.runtime).collect()
+            });
         let description = f.opt(cx, "description", |cx, n| cx.string(n));
         f.finish(cx);
         Some(Layer {

@@ -33,13 +33,13 @@ pub fn function(
     t.in_unit("function", name);
 
     // Log group first: the role may write only to it.
-    t.add(
-        ids.log_group(),
-        resource(
-            "AWS::Logs::LogGroup",
-            json!({ "LogGroupName": names::log_group(&physical), "RetentionInDays": f.log_retention }),
-        ),
+    // Retained: removing or renaming the function keeps its logs.
+    let mut log_group = resource(
+        "AWS::Logs::LogGroup",
+        json!({ "LogGroupName": names::log_group(&physical), "RetentionInDays": f.log_retention }),
     );
+    retain(&mut log_group);
+    t.add(ids.log_group(), log_group);
     policy::logs(&ids.log_group(), &mut policy);
     policy::access(app, &f.access, &mut policy);
     if f.tracing {

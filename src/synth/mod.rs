@@ -81,8 +81,15 @@ pub fn code_location(
     json!({ "S3Bucket": bucket, "S3Key": key })
 }
 
-/// Synthesizes the whole stack for the app's stage.
+/// Synthesizes the whole stack for the app's stage, as a first deploy would
+/// place it.
 pub fn synth(app: &App, artifacts: &Artifacts) -> Stacks {
+    synth_placed(app, artifacts, &split::Placement::new())
+}
+
+/// Synthesizes the stack keeping every resource of `deployed` in the stack
+/// it is deployed in (see `split`).
+pub fn synth_placed(app: &App, artifacts: &Artifacts, deployed: &split::Placement) -> Stacks {
     let mut t = Template {
         description: format!("{} ({}), deployed by ferry", app.name, app.stage),
         ..Template::default()
@@ -119,7 +126,12 @@ pub fn synth(app: &App, artifacts: &Artifacts) -> Stacks {
             o.as_object_mut().map(|m| m.remove("Description"));
         }
     }
-    split::split(t, artifacts.template_url_base.as_deref(), &app.name)
+    split::split(
+        t,
+        artifacts.template_url_base.as_deref(),
+        &app.name,
+        deployed,
+    )
 }
 
 /// How long the HTTP API's access logs are kept.
@@ -138,16 +150,15 @@ fn http_api(app: &App, t: &mut Template) {
     }
     t.add(names::HTTP_API, resource("AWS::ApiGatewayV2::Api", props));
     // Access logs: one JSON line per request.
-    t.add(
-        names::HTTP_API_ACCESS_LOGS,
-        resource(
-            "AWS::Logs::LogGroup",
-            json!({
-                "LogGroupName": names::http_api_access_log_group(&app.name, &app.stage),
-                "RetentionInDays": HTTP_API_LOG_RETENTION_DAYS,
-            }),
-        ),
+    let mut access_logs = resource(
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": names::http_api_access_log_group(&app.name, &app.stage),
+            "RetentionInDays": HTTP_API_LOG_RETENTION_DAYS,
+        }),
     );
+    template::retain(&mut access_logs);
+    t.add(names::HTTP_API_ACCESS_LOGS, access_logs);
     t.add(
         names::HTTP_API_STAGE,
         resource(

@@ -65,6 +65,7 @@ pub fn tables(app: &App, t: &mut Template) {
             "BillingMode": match table.billing { Billing::OnDemand => "PAY_PER_REQUEST", _ => "PROVISIONED" },
             "PointInTimeRecoverySpecification": { "PointInTimeRecoveryEnabled": table.point_in_time_recovery },
             "SSESpecification": { "SSEEnabled": true },
+            "DeletionProtectionEnabled": table.deletion_protection,
         });
         if let Some(tp) = throughput(&table.billing) {
             props["ProvisionedThroughput"] = tp;
