@@ -24,6 +24,34 @@ pub fn app(n: usize) -> String {
     s
 }
 
+/// An app of `n` functions, each writing its own table and sending to its
+/// own queue behind an HTTP route; `second_user` gives table `t1` a second
+/// function (`f0`); `removed` leaves one function (and only the function)
+/// out. The growth scenarios of the placement tests.
+pub fn grown(n: usize, second_user: bool, removed: Option<usize>) -> String {
+    let mut s = String::from("app: grow\ntables:\n");
+    for i in 0..n {
+        let _ = writeln!(s, "  t{i}: {{ partition_key: id }}");
+    }
+    s.push_str("queues:\n");
+    for i in 0..n {
+        let _ = writeln!(s, "  q{i}: {{ visibility_timeout: 60s }}");
+    }
+    s.push_str("functions:\n");
+    for i in (0..n).filter(|i| Some(*i) != removed) {
+        let extra = if second_user && i == 0 {
+            ", t1: read"
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "  f{i}:\n    environment: {{ TABLE: \"${{tables.t{i}.name}}\", QUEUE: \"${{queues.q{i}.url}}\" }}\n    access: {{ tables: {{ t{i}: write{extra} }}, queues: {{ q{i}: send }} }}\n    triggers: [ {{ http: POST /f{i} }} ]\n"
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -96,3 +96,37 @@ fn a_300_function_app_splits_into_lint_clean_nested_stacks() {
     let errors = common::cfn_lint_errors(&files);
     assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
 }
+
+#[test]
+fn a_grown_app_placed_as_deployed_passes_cfn_lint() {
+    // 40 functions deployed unsplit, then 130: the first 40 stay in the
+    // root, the rest go to nested stacks; every template must still lint.
+    let load = |text: String| {
+        ferry::manifest::load_str(
+            Path::new("ferry.yaml"),
+            &text,
+            "dev",
+            &ferry::manifest::Disk,
+        )
+        .unwrap()
+    };
+    let artifacts = ferry::synth::Artifacts::default();
+    let first = ferry::synth::synth(&load(ferry::fixtures::grown(40, false, None)), &artifacts);
+    let deployed = ferry::synth::split::placement_of(&first);
+    let grown = ferry::synth::synth_placed(
+        &load(ferry::fixtures::grown(130, true, Some(5))),
+        &artifacts,
+        &deployed,
+    );
+    assert!(!grown.nested.is_empty());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = vec![tmp.path().join("template.json")];
+    std::fs::write(&files[0], grown.root.to_json()).unwrap();
+    for (id, t) in &grown.nested {
+        let f = tmp.path().join(format!("{id}.json"));
+        std::fs::write(&f, t.to_json()).unwrap();
+        files.push(f);
+    }
+    let errors = common::cfn_lint_errors(&files);
+    assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
+}

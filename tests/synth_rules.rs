@@ -346,10 +346,10 @@ fn small_apps_stay_in_one_template() {
     assert!(stacks_of(20).nested.is_empty());
 }
 
-#[test]
-fn large_apps_split_within_limits_and_wire_every_link() {
-    let s = stacks_of(1000);
-    assert!(!s.nested.is_empty());
+/// Every template within CloudFormation's limits, every nested parameter
+/// passed by the root from a resource or output that exists, and no
+/// reference to a resource of another template.
+fn assert_within_limits_and_wired(s: &Stacks) {
     let root = s.root.to_value();
     for (id, t) in std::iter::once(("root".to_string(), &s.root))
         .chain(s.nested.iter().map(|(i, t)| (i.clone(), t)))
@@ -366,6 +366,18 @@ fn large_apps_split_within_limits_and_wire_every_link() {
             t.parameters.len()
         );
         assert!(t.to_json().len() <= 1_000_000, "{id}: too large");
+        let body = t.to_value();
+        let mut links = BTreeSet::new();
+        ferry::synth::split::links(&body["Resources"], &mut links);
+        ferry::synth::split::links(&body["Outputs"], &mut links);
+        for (x, _) in links {
+            assert!(
+                x.starts_with("AWS::")
+                    || t.resources.contains_key(&x)
+                    || t.parameters.contains_key(&x),
+                "{id} refers to {x}"
+            );
+        }
     }
     let nested_ids: BTreeSet<&str> = s.nested.iter().map(|(i, _)| i.as_str()).collect();
     for (id, t) in &s.nested {
@@ -378,24 +390,122 @@ fn large_apps_split_within_limits_and_wire_every_link() {
         for (p, v) in passed.as_object().into_iter().flatten() {
             if let Some(att) = v.get("Fn::GetAtt") {
                 let from = att[0].as_str().unwrap();
+                if !nested_ids.contains(from) {
+                    assert!(s.root.resources.contains_key(from), "{id}.{p} from {from}");
+                    continue;
+                }
                 let out = att[1].as_str().unwrap().trim_start_matches("Outputs.");
-                assert!(nested_ids.contains(from), "{id}.{p}");
                 let other = &s.nested.iter().find(|(i, _)| i == from).unwrap().1;
                 assert!(other.outputs.contains_key(out), "{from} lacks output {out}");
             }
         }
-        // Nothing refers to a resource that is not in the same template.
-        let body = t.to_value();
-        let mut links = BTreeSet::new();
-        ferry::synth::split::links(&body["Resources"], &mut links);
-        for (x, _) in links {
+        // Its dependencies are resources of the root or other stacks.
+        for d in root["Resources"][id]["DependsOn"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let d = d.as_str().unwrap();
             assert!(
-                x.starts_with("AWS::")
-                    || t.resources.contains_key(&x)
-                    || t.parameters.contains_key(&x),
-                "{id} refers to {x}"
+                s.root.resources.contains_key(d),
+                "{id} depends on unknown {d}"
             );
         }
+    }
+}
+
+#[test]
+fn large_apps_split_within_limits_and_wire_every_link() {
+    let s = stacks_of(1000);
+    assert!(!s.nested.is_empty());
+    assert_within_limits_and_wired(&s);
+}
+
+fn grown(n: usize, second_user: bool, removed: Option<usize>) -> App {
+    app(&ferry::fixtures::grown(n, second_user, removed))
+}
+
+/// The growth sequence: 40, 60 and 130 functions, a second user of a
+/// table, a function removed.
+fn growth() -> Vec<(&'static str, App)> {
+    vec![
+        ("40 functions", grown(40, false, None)),
+        ("60 functions", grown(60, false, None)),
+        ("130 functions", grown(130, false, None)),
+        ("a second user of t1", grown(130, true, None)),
+        ("f5 removed", grown(130, true, Some(5))),
+    ]
+}
+
+fn stateful_placement(s: &Stacks) -> std::collections::BTreeMap<String, String> {
+    let all: Vec<&ferry::synth::Template> = std::iter::once(&s.root)
+        .chain(s.nested.iter().map(|(_, t)| t))
+        .collect();
+    ferry::synth::split::placement_of(s)
+        .into_iter()
+        .filter(|(id, _)| {
+            all.iter().any(|t| {
+                t.resources
+                    .get(id)
+                    .and_then(|r| r["Type"].as_str())
+                    .is_some_and(ferry::state::is_stateful)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn growing_an_app_never_moves_a_stateful_resource() {
+    // As `ferry synth` places an app with nothing deployed.
+    let mut before: Option<std::collections::BTreeMap<String, String>> = None;
+    let mut split_seen = false;
+    for (step, a) in growth() {
+        let s = synth(&a, &Artifacts::default());
+        split_seen |= !s.nested.is_empty();
+        assert_within_limits_and_wired(&s);
+        let now = stateful_placement(&s);
+        assert!(now.len() >= 2 * 40, "{step}: {} stateful", now.len());
+        if let Some(b) = &before {
+            for (id, stack) in &now {
+                if let Some(old) = b.get(id) {
+                    assert_eq!(old, stack, "{step}: {id} moved");
+                }
+            }
+        }
+        before = Some(now);
+    }
+    assert!(split_seen, "the sequence crosses the split");
+}
+
+#[test]
+fn a_deployed_placement_is_kept_so_nothing_moves() {
+    // As deploy places it: each step keeps what the one before deployed.
+    let mut deployed = ferry::synth::split::Placement::new();
+    let mut kinds = BTreeSet::new();
+    for (step, a) in growth() {
+        let s = ferry::synth::synth_placed(&a, &Artifacts::default(), &deployed);
+        assert_within_limits_and_wired(&s);
+        let moves = ferry::synth::split::moves(&deployed, &s);
+        assert!(moves.is_empty(), "{step}: {moves:?}");
+        kinds.insert(s.nested.len());
+        deployed = ferry::synth::split::placement_of(&s);
+    }
+    // The 40 functions deployed unsplit stay in the root; what came later
+    // is in nested stacks.
+    assert_eq!(deployed.get("F0Function").map(String::as_str), Some(""));
+    assert_ne!(deployed.get("F100Function").map(String::as_str), Some(""));
+    assert!(kinds.len() > 1, "the sequence splits: {kinds:?}");
+}
+
+#[test]
+fn a_table_gaining_a_second_user_stays_in_the_root_and_is_named_not_passed() {
+    let s = synth(&grown(130, true, None), &Artifacts::default());
+    assert!(s.root.resources.contains_key("T1Table"));
+    for (id, t) in &s.nested {
+        assert!(
+            !t.parameters.keys().any(|p| p.starts_with("T1Table")),
+            "{id} takes the table as a parameter"
+        );
     }
 }
 
