@@ -9,9 +9,11 @@ mod common;
 
 use common::*;
 
+// `deletion_protection: false`: moto ignores `DeletionPolicy: Retain` and
+// deletes a removed table, which deletion protection would refuse.
 const APP: &str = "app: shop
 tables:
-  orders: { partition_key: id }
+  orders: { partition_key: id, deletion_protection: false }
 queues:
   jobs: { visibility_timeout: 60s }
 functions:
@@ -218,4 +220,113 @@ fn bootstrap_is_idempotent() {
     let second = ferry_at(&moto, dir.path(), &["bootstrap"]);
     assert!(second.status.success(), "{}", text(&second));
     assert!(text(&second).contains("up to date"), "{}", text(&second));
+}
+
+/// Runs Python with boto3 (moto's dependency, in `.venv`) against moto.
+fn boto3(moto: &Moto, script: &str) -> String {
+    let out = std::process::Command::new(venv_bin("python"))
+        .args(["-c", script])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The growth fixture without its HTTP routes: moto cannot create the
+/// permissions of a route (they name the alias, which moto ignores).
+fn grown_for_moto(n: usize, second_user: bool, removed: Option<usize>) -> String {
+    ferry::fixtures::grown(n, second_user, removed)
+        .lines()
+        .filter(|l| !l.contains("http: POST"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn an_app_grown_from_40_to_130_functions_keeps_its_data() {
+    let moto = Moto::start();
+    let dir = app_dir(&grown_for_moto(40, false, None));
+    let out = ferry_at(&moto, dir.path(), &["deploy", "--no-build", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    boto3(
+        &moto,
+        "import boto3; boto3.client('dynamodb').put_item(TableName='grow-dev-t3', Item={'id': {'S': 'kept'}})",
+    );
+    for (n, second_user, removed) in [
+        (60, false, None),
+        (130, false, None),
+        (130, true, None),
+        (130, true, Some(5)),
+    ] {
+        let manifest = grown_for_moto(n, second_user, removed);
+        std::fs::write(dir.path().join("ferry.yaml"), &manifest).unwrap();
+        let app = ferry::manifest::load(&dir.path().join("ferry.yaml"), "dev").unwrap();
+        write_artifacts(&app, b"stand-in binary");
+        let out = ferry_at(&moto, dir.path(), &["deploy", "--no-build", "--yes"]);
+        let t = text(&out);
+        assert!(out.status.success(), "{n} functions: {t}");
+        assert!(!t.contains("DATA LOSS"), "{n} functions: {t}");
+    }
+    // The item written at 40 functions is still there, in the same table.
+    let item = boto3(
+        &moto,
+        "import boto3; print(boto3.client('dynamodb').get_item(TableName='grow-dev-t3', Key={'id': {'S': 'kept'}}).get('Item'))",
+    );
+    assert!(item.contains("kept"), "{item}");
+    // The stack holds 130 tables in its root and functions in nested stacks.
+    let resources = boto3(
+        &moto,
+        "import boto3\np = boto3.client('cloudformation').get_paginator('list_stack_resources')\nr = [x for page in p.paginate(StackName='grow-dev') for x in page['StackResourceSummaries']]\nprint(sum(1 for x in r if x['ResourceType'] == 'AWS::DynamoDB::Table'), sum(1 for x in r if x['ResourceType'] == 'AWS::CloudFormation::Stack'))",
+    );
+    let counts: Vec<usize> = resources.split(' ').map(|x| x.parse().unwrap()).collect();
+    assert_eq!(counts[0], 130, "every table in the root: {resources}");
+    assert!(counts[1] >= 1, "nested stacks: {resources}");
+}
+
+#[test]
+fn a_bootstrap_stack_left_in_review_in_progress_does_not_block_deploy() {
+    let moto = Moto::start();
+    // A first bootstrap interrupted after its change set was created.
+    boto3(
+        &moto,
+        "import boto3; boto3.client('cloudformation').create_change_set(StackName='ferry-bootstrap', ChangeSetName='interrupted', ChangeSetType='CREATE', TemplateBody='{\"Resources\": {\"B\": {\"Type\": \"AWS::S3::Bucket\"}}}')",
+    );
+    let status = boto3(
+        &moto,
+        "import boto3; print(boto3.client('cloudformation').describe_stacks(StackName='ferry-bootstrap')['Stacks'][0]['StackStatus'])",
+    );
+    assert_eq!(status, "REVIEW_IN_PROGRESS");
+    let dir = app_dir(APP);
+    let started = std::time::Instant::now();
+    let out = ferry_at(&moto, dir.path(), &["deploy", "--no-build", "--yes"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("Creating the ferry-bootstrap stack"), "{t}");
+    assert!(t.contains("Stack shop-dev is CREATE_COMPLETE"), "{t}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn destroy_refuses_a_table_it_would_delete_while_protected() {
+    let moto = Moto::start();
+    let dir = app_dir(
+        "app: shop\ntables:\n  scratch: { partition_key: id, retain: false }\nfunctions:\n  api: {}\n",
+    );
+    assert!(
+        ferry_at(&moto, dir.path(), &["deploy", "--no-build", "--yes"])
+            .status
+            .success()
+    );
+    let out = ferry_at(&moto, dir.path(), &["destroy", "--yes"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("deletion protection"), "{t}");
+    assert!(t.contains("ScratchTable"), "{t}");
+    assert!(t.contains("nothing was changed"), "{t}");
+    // The stack is still there.
+    assert!(ferry_at(&moto, dir.path(), &["outputs"]).status.success());
 }

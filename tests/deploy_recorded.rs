@@ -551,3 +551,188 @@ fn a_no_change_redeploy_makes_few_calls_and_uploads_nothing() {
         ]
     );
 }
+
+#[test]
+fn a_stack_stuck_in_progress_ends_with_the_timeout_error() {
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([stack("UPDATE_IN_PROGRESS")]);
+    let opts = deploy::Options {
+        wait_timeout: std::time::Duration::from_secs(1),
+        ..yes()
+    };
+    let started = std::time::Instant::now();
+    let e = run(&r, &c, opts, ui(true, false)).unwrap_err();
+    assert!(
+        e.contains("stack shop-dev is still UPDATE_IN_PROGRESS after 1 second"),
+        "{e}"
+    );
+    assert!(e.contains("--wait-timeout"), "{e}");
+    assert!(
+        e.contains("describe-stack-events --stack-name shop-dev"),
+        "{e}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(r.created.borrow().is_empty(), "no change set while waiting");
+}
+
+#[test]
+fn an_execution_that_outlasts_the_limit_says_cloudformation_goes_on() {
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([stack("UPDATE_COMPLETE")]);
+    *r.change_set.borrow_mut() = Some(ready(vec![change(
+        "Modify",
+        "ApiFunction",
+        "AWS::Lambda::Function",
+        Some("False"),
+    )]));
+    *r.after_execute.borrow_mut() = VecDeque::from([stack("UPDATE_IN_PROGRESS")]);
+    let opts = deploy::Options {
+        wait_timeout: std::time::Duration::from_secs(1),
+        ..yes()
+    };
+    let e = run(&r, &c, opts, ui(true, false)).unwrap_err();
+    assert!(e.contains("still UPDATE_IN_PROGRESS"), "{e}");
+    assert!(e.contains("CloudFormation goes on with it"), "{e}");
+    assert!(*r.executed.borrow());
+    // An executed change set is not deleted.
+    assert!(r.deleted_change_sets.borrow().is_empty());
+}
+
+#[test]
+fn every_stateful_removal_or_deletion_is_refused_without_allow_data_loss() {
+    let mut queue = change("Modify", "JobsQueue", "AWS::SQS::Queue", Some("False"));
+    queue.policy_action = Some("Delete".into());
+    let cases = [
+        change("Remove", "EventsTopic", "AWS::SNS::Topic", None),
+        change("Remove", "OrdersBus", "AWS::Events::EventBus", None),
+        change("Remove", "ApiLogGroup", "AWS::Logs::LogGroup", None),
+        change("Modify", "ApiLogGroup", "AWS::Logs::LogGroup", Some("True")),
+        change("Remove", "Nested1x0", "AWS::CloudFormation::Stack", None),
+        queue,
+    ];
+    for ch in cases {
+        let c = case();
+        let r = Recorded::default();
+        *r.app_stack.borrow_mut() = VecDeque::from([stack("UPDATE_COMPLETE")]);
+        *r.change_set.borrow_mut() = Some(ready(vec![ch.clone()]));
+        let e = run(&r, &c, yes(), ui(true, false)).unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "{} {} ({})",
+                ch.action, ch.logical_id, ch.resource_type
+            )),
+            "{e}"
+        );
+        assert!(e.contains("--allow-data-loss"), "{e}");
+        assert!(!*r.executed.borrow(), "{ch:?}");
+        assert_eq!(*r.deleted_change_sets.borrow(), vec!["cs-1"], "{ch:?}");
+    }
+}
+
+#[test]
+fn removing_a_retained_log_group_keeps_its_logs_and_deploys() {
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([stack("UPDATE_COMPLETE")]);
+    let mut removed = change("Remove", "WorkerLogGroup", "AWS::Logs::LogGroup", None);
+    removed.policy_action = Some("Retain".into());
+    *r.change_set.borrow_mut() = Some(ready(vec![
+        removed,
+        change("Remove", "WorkerFunction", "AWS::Lambda::Function", None),
+    ]));
+    *r.after_execute.borrow_mut() = VecDeque::from([stack("UPDATE_COMPLETE")]);
+    match run(&r, &c, yes(), ui(true, false)).unwrap() {
+        Outcome::Deployed { changes, .. } => {
+            assert_eq!(changes[0].risk, deploy::preview::Risk::Retained);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_resource_moving_between_stacks_is_one_move_row_and_refused() {
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([stack("UPDATE_COMPLETE")]);
+    let mut nested = change(
+        "Modify",
+        "Nested1x0",
+        "AWS::CloudFormation::Stack",
+        Some("False"),
+    );
+    nested.nested_change_set = Some("cs-nested".into());
+    *r.change_set.borrow_mut() = Some(ready(vec![
+        change("Remove", "OrdersTable", "AWS::DynamoDB::Table", None),
+        nested,
+    ]));
+    r.nested.borrow_mut().insert(
+        "cs-nested".into(),
+        ChangeSet {
+            id: "cs-nested".into(),
+            ..ready(vec![change(
+                "Add",
+                "OrdersTable",
+                "AWS::DynamoDB::Table",
+                None,
+            )])
+        },
+    );
+    let e = run(&r, &c, yes(), ui(true, false)).unwrap_err();
+    assert!(
+        e.contains("Move OrdersTable: root -> Nested1x0 (AWS::DynamoDB::Table)"),
+        "{e}"
+    );
+    assert!(!*r.executed.borrow());
+}
+
+/// Sends Ctrl-C (SIGINT) to this test process.
+fn press_ctrl_c() {
+    std::process::Command::new("kill")
+        .args(["-INT", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_deletes_the_change_set_at_once() {
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([stack("UPDATE_COMPLETE")]);
+    *r.change_set.borrow_mut() = Some(ready(vec![change(
+        "Modify",
+        "ApiFunction",
+        "AWS::Lambda::Function",
+        Some("False"),
+    )]));
+    let ui = Ui {
+        quiet: true,
+        interactive: true,
+        // The person presses Ctrl-C while the question waits.
+        confirm: std::sync::Arc::new(|_| {
+            press_ctrl_c();
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            true
+        }),
+        say: Box::new(|_| {}),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pending = Pending::default();
+    let opts = deploy::Options::default();
+    let started = std::time::Instant::now();
+    let e = rt
+        .block_on(deploy::interruptible(
+            &r,
+            &pending,
+            deploy::deploy(&r, &c.app, &c.record, &opts, &ui, &pending),
+        ))
+        .unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(e.contains("interrupted: nothing was changed"), "{e}");
+    assert_eq!(*r.deleted_change_sets.borrow(), vec!["cs-1"]);
+    assert!(!*r.executed.borrow());
+}

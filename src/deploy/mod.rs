@@ -235,6 +235,32 @@ fn not_created(status: &str) -> bool {
     matches!(status, "REVIEW_IN_PROGRESS" | "DELETE_COMPLETE")
 }
 
+/// Deletes a stack that CloudFormation holds only for a change set that was
+/// never executed (REVIEW_IN_PROGRESS: no resources, so nothing is lost),
+/// so that the next change set creates it afresh.
+async fn clear_not_created<A: CloudFormation>(
+    aws: &A,
+    s: &Stack,
+    ui: &Ui,
+    timeout: Duration,
+) -> Result<(), String> {
+    ui.info(&format!(
+        "Stack {} is {}: it was made for a change set that was never executed and holds nothing; deleting it",
+        s.name, s.status
+    ));
+    aws.delete_stack(&s.id).await?;
+    let after = wait_stack(aws, &s.id, timeout).await?;
+    if after.status != "DELETE_COMPLETE" {
+        return Err(format!(
+            "could not delete stack {} ({}): {}",
+            s.name,
+            after.status,
+            after.status_reason.unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
 /// Makes sure the bootstrap stack exists; returns the artifact bucket.
 pub async fn ensure_bootstrap<A: CloudFormation>(
     aws: &A,
@@ -305,7 +331,11 @@ async fn bootstrap_steps<A: CloudFormation>(
     }
     let kind = match &existing {
         None => ChangeSetKind::Create,
-        Some(s) if not_created(&s.status) => ChangeSetKind::Create,
+        Some(s) if s.status == "DELETE_COMPLETE" => ChangeSetKind::Create,
+        Some(s) if s.status == "REVIEW_IN_PROGRESS" => {
+            clear_not_created(aws, s, ui, timeout).await?;
+            ChangeSetKind::Create
+        }
         Some(s) if s.status == "ROLLBACK_COMPLETE" || s.status == "ROLLBACK_FAILED" => {
             aws.delete_stack(&s.id).await?;
             wait_stack(aws, &s.id, timeout).await?;
@@ -407,10 +437,9 @@ pub async fn wait_change_set<A: CloudFormation>(
     }
 }
 
-/// Waits until a stack is in no `*_IN_PROGRESS` status (other than
-/// REVIEW_IN_PROGRESS, which is a stack not created yet), at most
+/// Waits until a stack is in no `*_IN_PROGRESS` status, at most
 /// `timeout`; then a clear error naming the stack, its status and what to
-/// do.
+/// do. Callers handle REVIEW_IN_PROGRESS (a stack not created yet) first.
 pub async fn wait_stack<A: CloudFormation>(
     aws: &A,
     name: &str,
@@ -429,7 +458,7 @@ pub async fn wait_stack<A: CloudFormation>(
                     outputs: BTreeMap::new(),
                 });
             }
-            Some(s) if events::is_terminal(&s.status) || not_created(&s.status) => return Ok(s),
+            Some(s) if events::is_terminal(&s.status) => return Ok(s),
             Some(s) if started.elapsed() >= timeout => return Err(still_in_progress(&s, timeout)),
             Some(_) => {
                 b.wait_within(timeout.saturating_sub(started.elapsed()))
@@ -572,7 +601,11 @@ async fn prepare_stack<A: CloudFormation>(
         s = wait_stack(aws, stack, opts.wait_timeout).await?;
     }
     match s.status.as_str() {
-        "REVIEW_IN_PROGRESS" | "DELETE_COMPLETE" => Ok(ChangeSetKind::Create),
+        "DELETE_COMPLETE" => Ok(ChangeSetKind::Create),
+        "REVIEW_IN_PROGRESS" => {
+            clear_not_created(aws, &s, ui, opts.wait_timeout).await?;
+            Ok(ChangeSetKind::Create)
+        }
         "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" => {
             ui.info(&format!(
                 "Stack {stack} is in {} after a failed first deploy: it holds nothing and must be deleted before it can be created again.",
@@ -688,6 +721,24 @@ pub async fn plan<A: CloudFormation + Storage + Roles>(
             rows.extend(preview::rows(&n.changes, &c.logical_id));
         }
     }
+    // CloudFormation names the policy action of a removal; where it does
+    // not (some emulators), the deployed templates tell which log groups
+    // are retained.
+    let log_group_removed = rows.iter().any(|r| {
+        r.action == "Remove" && r.resource_type == "AWS::Logs::LogGroup" && r.risk == Risk::DataLoss
+    });
+    if log_group_removed {
+        let retained = retained_in_deployed(aws, &stack).await;
+        for r in rows.iter_mut() {
+            if r.action == "Remove"
+                && r.resource_type == "AWS::Logs::LogGroup"
+                && r.risk == Risk::DataLoss
+                && retained.contains(&r.logical_id)
+            {
+                r.risk = Risk::Retained;
+            }
+        }
+    }
     Ok(Some(Planned {
         id,
         kind,
@@ -788,6 +839,31 @@ pub async fn placed_stacks<A: CloudFormation>(
         ));
     }
     Ok(stacks)
+}
+
+/// The resources of the deployed stack and its nested stacks whose
+/// `DeletionPolicy` is Retain, named as preview rows name them
+/// (`Nested1x0/OrdersTable` in a nested stack). Empty when unreadable.
+async fn retained_in_deployed<A: CloudFormation>(
+    aws: &A,
+    stack: &str,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let Ok(Some(root)) = aws.describe_stack(stack).await else {
+        return out;
+    };
+    for (prefix, id) in stack_tree(aws, &root).await.unwrap_or_default() {
+        let Ok(body) = aws.get_template(&id).await else {
+            continue;
+        };
+        let t: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        for (logical, r) in t["Resources"].as_object().into_iter().flatten() {
+            if r["DeletionPolicy"] == "Retain" {
+                out.insert(format!("{prefix}{logical}"));
+            }
+        }
+    }
+    out
 }
 
 /// Deletes the change set ferry created and did not execute, and the empty

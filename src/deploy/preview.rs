@@ -14,6 +14,9 @@ pub enum Risk {
     DataLoss,
     /// Another resource is replaced or removed.
     Replace,
+    /// A log group leaves the stack but is kept (`DeletionPolicy: Retain`):
+    /// its logs stay in CloudWatch Logs.
+    Retained,
     /// IAM changes.
     Permissions,
     Low,
@@ -24,6 +27,7 @@ impl Risk {
         match self {
             Risk::DataLoss => "DATA LOSS",
             Risk::Replace => "replace",
+            Risk::Retained => "kept (retained)",
             Risk::Permissions => "permissions",
             Risk::Low => "",
         }
@@ -57,6 +61,16 @@ pub fn risk(c: &Change) -> Risk {
         c.policy_action.as_deref(),
         Some("Delete") | Some("ReplaceAndDelete")
     );
+    let kept = matches!(
+        c.policy_action.as_deref(),
+        Some("Retain") | Some("Snapshot")
+    );
+    // A log group only holds logs, which a retained group keeps; the app's
+    // own data (tables, buckets, queues, topics, buses) leaving the stack is
+    // refused even when retained: the app loses it.
+    if removes && kept && c.resource_type == "AWS::Logs::LogGroup" {
+        return Risk::Retained;
+    }
     if (removes || replaces || deletes) && crate::state::is_guarded(&c.resource_type) {
         return Risk::DataLoss;
     }
