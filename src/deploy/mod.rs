@@ -1226,3 +1226,34 @@ pub async fn destroy<A: CloudFormation>(
     }
     Ok(left)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctrl_c_says_whether_anything_changed() {
+        let p = Pending::default();
+        assert!(p.interrupted_message().contains("nothing was changed"));
+        p.created("shop-dev", "cs-1", ChangeSetKind::Update);
+        assert!(p.interrupted_message().contains("nothing was changed"));
+        p.set(Stage::Executing {
+            stack: "shop-dev".into(),
+        });
+        let m = p.interrupted_message();
+        assert!(
+            m.contains("goes on in CloudFormation (stack shop-dev)"),
+            "{m}"
+        );
+        assert!(!m.contains("nothing was changed"), "{m}");
+        assert_eq!(p.take(), None, "an executed change set is not deleted");
+    }
+
+    #[test]
+    fn waits_are_named_in_minutes_or_seconds() {
+        assert_eq!(human_wait(Duration::from_secs(1800)), "30 minutes");
+        assert_eq!(human_wait(Duration::from_secs(60)), "1 minute");
+        assert_eq!(human_wait(Duration::from_secs(90)), "90 seconds");
+        assert_eq!(human_wait(Duration::from_secs(1)), "1 second");
+    }
+}

@@ -558,9 +558,9 @@ pub fn split(t: Template, url_base: Option<&str>, app: &str, deployed: &Placemen
             continue;
         }
         let l = layer.get(u).copied().unwrap_or(0);
+        // The root keeps room for its nested-stack resources.
         let room = |s: &str, size: &BTreeMap<String, usize>| {
-            let limit = if s == ROOT { ROOT_ROOM } else { STACK_ROOM };
-            size.get(s).copied().unwrap_or(0) + new.len() <= limit
+            size.get(s).copied().unwrap_or(0) + new.len() <= STACK_ROOM
         };
         let with_members = ids
             .iter()
