@@ -19,3 +19,4 @@ pub mod pipeline;
 pub mod schema;
 pub mod state;
 pub mod synth;
+pub mod watch;

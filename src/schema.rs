@@ -376,7 +376,8 @@ pub fn schema() -> Value {
             "stages": named(object(json!({
                 "parameters": { "type": "object" },
                 "defaults": defaults,
-                "tags": tags.clone()
+                "tags": tags.clone(),
+                "protected": { "type": "boolean", "description": "no hotswap and no watch on this stage" }
             }), &[])),
             "tables": named(table),
             "queues": named(nullable(queue)),

@@ -193,6 +193,23 @@ impl Identity for Recorded {
     }
 }
 
+/// No function is deployed: nothing is hotswapped or drifts.
+impl FunctionCode for Recorded {
+    async fn function_state(&self, _: &str) -> AwsResult<Option<FunctionState>> {
+        self.call("GetFunctionConfiguration");
+        Ok(None)
+    }
+    async fn update_code(&self, _: &str, _: &str, _: &str) -> AwsResult<()> {
+        unreachable!("no hotswap in these tests")
+    }
+    async fn publish_version(&self, _: &str, _: &str, _: &str) -> AwsResult<String> {
+        unreachable!("no hotswap in these tests")
+    }
+    async fn update_alias(&self, _: &str, _: &str, _: &str) -> AwsResult<()> {
+        unreachable!("no hotswap in these tests")
+    }
+}
+
 impl Roles for Recorded {
     async fn trust_policy(&self, _: &str) -> AwsResult<Option<String>> {
         self.call("GetRole");

@@ -183,3 +183,39 @@ pub trait Logs {
         start_ms: i64,
     ) -> impl Future<Output = AwsResult<Vec<LogEvent>>>;
 }
+
+/// A function's deployed code and the state of its last update.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionState {
+    /// Base64 of the SHA-256 of the deployment package, as Lambda gives it.
+    pub code_sha256: String,
+    /// InProgress, Successful or Failed (absent on some emulators).
+    pub last_update_status: Option<String>,
+    pub last_update_reason: Option<String>,
+}
+
+/// The calls that update a function's code directly (hotswap).
+pub trait FunctionCode {
+    /// `None` when there is no such function.
+    fn function_state(&self, name: &str) -> impl Future<Output = AwsResult<Option<FunctionState>>>;
+    fn update_code(
+        &self,
+        name: &str,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = AwsResult<()>>;
+    /// Publishes a version of exactly this code (`code_sha256`, base64);
+    /// returns the version number.
+    fn publish_version(
+        &self,
+        name: &str,
+        code_sha256: &str,
+        description: &str,
+    ) -> impl Future<Output = AwsResult<String>>;
+    fn update_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+    ) -> impl Future<Output = AwsResult<()>>;
+}

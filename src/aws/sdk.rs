@@ -444,6 +444,73 @@ impl Functions for Aws {
     }
 }
 
+impl FunctionCode for Aws {
+    async fn function_state(&self, name: &str) -> AwsResult<Option<FunctionState>> {
+        match self
+            .lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(FunctionState {
+                code_sha256: out.code_sha256().unwrap_or_default().to_string(),
+                last_update_status: out.last_update_status().map(|s| s.as_str().to_string()),
+                last_update_reason: out.last_update_status_reason().map(String::from),
+            })),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(err("GetFunctionConfiguration", e)),
+        }
+    }
+
+    async fn update_code(&self, name: &str, bucket: &str, key: &str) -> AwsResult<()> {
+        self.lambda
+            .update_function_code()
+            .function_name(name)
+            .s3_bucket(bucket)
+            .s3_key(key)
+            .send()
+            .await
+            .map_err(|e| err("UpdateFunctionCode", e))?;
+        Ok(())
+    }
+
+    async fn publish_version(
+        &self,
+        name: &str,
+        code_sha256: &str,
+        description: &str,
+    ) -> AwsResult<String> {
+        let out = self
+            .lambda
+            .publish_version()
+            .function_name(name)
+            .code_sha256(code_sha256)
+            .description(description)
+            .send()
+            .await
+            .map_err(|e| err("PublishVersion", e))?;
+        Ok(out.version().unwrap_or_default().to_string())
+    }
+
+    async fn update_alias(&self, name: &str, alias: &str, version: &str) -> AwsResult<()> {
+        self.lambda
+            .update_alias()
+            .function_name(name)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .map_err(|e| err("UpdateAlias", e))?;
+        Ok(())
+    }
+}
+
 fn base64_decode(s: &str) -> Option<String> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD

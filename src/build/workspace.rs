@@ -9,6 +9,8 @@ use crate::manifest::decode::did_you_mean;
 pub struct Package {
     pub name: String,
     pub bins: Vec<String>,
+    /// The folder of its `Cargo.toml`.
+    pub dir: PathBuf,
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +49,11 @@ pub fn load(dir: &std::path::Path) -> Result<Workspace, String> {
         .iter()
         .filter(|p| members.contains(&p.id))
         .map(|p| Package {
+            dir: p
+                .manifest_path
+                .parent()
+                .map(|d| d.to_path_buf().into_std_path_buf())
+                .unwrap_or_default(),
             name: p.name.to_string(),
             bins: p
                 .targets
@@ -135,14 +142,17 @@ mod tests {
             target_dir: "/w/target".into(),
             packages: vec![
                 Package {
+                    dir: "/w/hello".into(),
                     name: "hello".into(),
                     bins: vec!["hello".into()],
                 },
                 Package {
+                    dir: "/w/multi".into(),
                     name: "multi".into(),
                     bins: vec!["a".into(), "b".into()],
                 },
                 Package {
+                    dir: "/w/lib".into(),
                     name: "lib".into(),
                     bins: vec![],
                 },

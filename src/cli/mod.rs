@@ -202,6 +202,21 @@ pub enum Command {
         /// Use the artifacts of the last `ferry build`
         #[arg(long)]
         no_build: bool,
+        /// When only function code changed, update it directly (seconds, no
+        /// change set); anything else takes the change-set path
+        #[arg(long)]
+        hotswap: bool,
+    },
+    /// Rebuild and hotswap functions on every saved change, and tail their logs
+    Watch {
+        /// Only these functions (default: every function built from a crate)
+        functions: Vec<String>,
+        /// Apply manifest changes through a change set without asking
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Build with the dev profile (faster builds, slower code)
+        #[arg(long)]
+        debug: bool,
     },
     /// Preview what deploy would change (against the last build), keeping nothing
     Diff {
@@ -325,6 +340,7 @@ fn run(cli: &Cli) -> Outcome {
         Command::Bootstrap
         | Command::Package { .. }
         | Command::Deploy { .. }
+        | Command::Watch { .. }
         | Command::Diff { .. }
         | Command::Outputs
         | Command::Destroy { .. }

@@ -83,8 +83,12 @@ async fn run_async(cli: &Cli) -> Outcome {
             no_execute,
             allow_data_loss,
             no_build,
+            hotswap,
         } => {
             let app = load(cli)?;
+            if *hotswap {
+                deploy::check_hotswap_allowed(&app, "hotswap").map_err(Failure::Message)?;
+            }
             let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);
@@ -93,6 +97,8 @@ async fn run_async(cli: &Cli) -> Outcome {
                 no_execute: *no_execute,
                 allow_data_loss: *allow_data_loss,
                 wait_timeout: cli.wait_timeout,
+                hotswap: *hotswap,
+                hotswap_only: false,
             };
             let pending = Pending::default();
             let outcome = deploy::interruptible(
@@ -104,6 +110,53 @@ async fn run_async(cli: &Cli) -> Outcome {
             .map_err(Failure::Message)?;
             print_outcome(cli, &app, &outcome);
             Ok(())
+        }
+        Command::Watch {
+            functions,
+            yes,
+            debug,
+        } => {
+            let app = load(cli)?;
+            deploy::check_hotswap_allowed(&app, "watch").map_err(Failure::Message)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let ui = ui(cli);
+            let load_app = || {
+                load(cli).map_err(|e| match e {
+                    Failure::Message(m) => {
+                        eprintln!("error: {m}");
+                        m
+                    }
+                    _ => "the manifest has errors".to_string(),
+                })
+            };
+            let build = |app: &App, fns: &[String]| {
+                run_build(cli, app, fns, *debug)
+                    .and_then(|built| merged_record(app, built))
+                    .map_err(|e| match e {
+                        Failure::Message(m) => {
+                            eprintln!("error: {m}");
+                            m
+                        }
+                        _ => "the build failed".to_string(),
+                    })
+            };
+            let opts = crate::watch::Options {
+                yes: *yes,
+                wait_timeout: cli.wait_timeout,
+                log_poll: std::time::Duration::from_secs(2),
+            };
+            crate::watch::run(
+                &aws,
+                functions,
+                crate::watch::Hooks {
+                    load: &load_app,
+                    build: &build,
+                },
+                &opts,
+                &ui,
+            )
+            .await
+            .map_err(Failure::Message)
         }
         Command::Package {
             bucket,
@@ -355,6 +408,14 @@ fn print_outcome(cli: &Cli, app: &App, o: &deploy::Outcome) {
         deploy::Outcome::NoChanges => println!("No changes."),
         deploy::Outcome::Kept { change_set, .. } => {
             println!("Change set kept for review: {change_set}")
+        }
+        deploy::Outcome::NeedsChangeSet { .. } => {}
+        deploy::Outcome::Hotswapped { functions } => {
+            println!(
+                "Hotswapped {} function{}; no change set. `ferry diff` shows them as drift until the next deploy without --hotswap.",
+                functions.len(),
+                if functions.len() == 1 { "" } else { "s" }
+            );
         }
         deploy::Outcome::Deployed {
             status, outputs, ..

@@ -9,6 +9,7 @@
 
 pub mod bootstrap;
 pub mod events;
+pub mod hotswap;
 pub mod preview;
 
 use std::collections::BTreeMap;
@@ -19,8 +20,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::aws::{
-    ChangeSetKind, ChangeSetRequest, CloudFormation, Identity, Roles, Stack, StackEvent, Storage,
-    TemplateSource,
+    ChangeSetKind, ChangeSetRequest, CloudFormation, FunctionCode, Identity, Roles, Stack,
+    StackEvent, Storage, TemplateSource,
 };
 use crate::build::Record;
 use crate::manifest::model::App;
@@ -42,7 +43,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    fn info(&self, s: &str) {
+    pub fn info(&self, s: &str) {
         if !self.quiet {
             (self.say)(s);
         }
@@ -56,6 +57,11 @@ pub struct Options {
     pub allow_data_loss: bool,
     /// How long any one wait for CloudFormation may take.
     pub wait_timeout: Duration,
+    /// Update function code directly when nothing else changed.
+    pub hotswap: bool,
+    /// With `hotswap`: when more than code changed, return
+    /// `Outcome::NeedsChangeSet` instead of taking the change-set path.
+    pub hotswap_only: bool,
 }
 
 /// The default of `--wait-timeout`.
@@ -68,6 +74,8 @@ impl Default for Options {
             no_execute: false,
             allow_data_loss: false,
             wait_timeout: DEFAULT_WAIT_TIMEOUT,
+            hotswap: false,
+            hotswap_only: false,
         }
     }
 }
@@ -86,6 +94,14 @@ pub enum Outcome {
         status: String,
         changes: Vec<Row>,
         outputs: BTreeMap<String, String>,
+    },
+    /// `--hotswap`: function code updated in place, no change set.
+    Hotswapped {
+        functions: Vec<hotswap::Swapped>,
+    },
+    /// `hotswap_only`: more than code changed; nothing was deployed.
+    NeedsChangeSet {
+        reasons: Vec<String>,
     },
 }
 
@@ -747,7 +763,7 @@ pub async fn plan<A: CloudFormation + Storage + Roles>(
 }
 
 /// The whole deploy, from an app already validated, synthesized and built.
-pub async fn deploy<A: CloudFormation + Storage + Roles + Identity>(
+pub async fn deploy<A: CloudFormation + Storage + Roles + Identity + FunctionCode>(
     aws: &A,
     app: &App,
     record: &Record,
@@ -767,6 +783,13 @@ pub async fn deploy<A: CloudFormation + Storage + Roles + Identity>(
                 .to_string(),
         );
         let stacks = placed_stacks(aws, app, &artifacts, opts).await?;
+        if opts.hotswap {
+            if let Some(done) =
+                try_hotswap(aws, app, &stacks, &artifacts, &bucket, opts, ui).await?
+            {
+                return Ok(done);
+            }
+        }
         deploy_planned(aws, app, &stacks, &bucket, opts, ui, pending).await
     }
     .await;
@@ -774,6 +797,92 @@ pub async fn deploy<A: CloudFormation + Storage + Roles + Identity>(
         discard(aws, pending).await;
     }
     result
+}
+
+/// Refuses a hotswap on a `protected` stage, before anything is done.
+pub fn check_hotswap_allowed(app: &App, what: &str) -> Result<(), String> {
+    if app.protected {
+        return Err(format!(
+            "stage {} is protected: {what} is refused there (run `ferry deploy` without --hotswap: a change set, previewed and guarded)",
+            app.stage
+        ));
+    }
+    Ok(())
+}
+
+/// `--hotswap`: the outcome when only function code changed (or nothing);
+/// `None` to take the change-set path, after saying why.
+async fn try_hotswap<A: CloudFormation + FunctionCode>(
+    aws: &A,
+    app: &App,
+    stacks: &Stacks,
+    artifacts: &Artifacts,
+    bucket: &str,
+    opts: &Options,
+    ui: &Ui,
+) -> Result<Option<Outcome>, String> {
+    check_hotswap_allowed(app, "hotswap")?;
+    let stack = app.stack_name();
+    let deployed = deployed_templates(aws, &stack).await?;
+    if deployed.is_empty() {
+        ui.info(&format!(
+            "Stack {stack} is not deployed yet: deploying through a change set"
+        ));
+        return Ok(None);
+    }
+    let live = hotswap::live_code(aws, app).await?;
+    match hotswap::decide(app, &deployed, stacks, artifacts, &live) {
+        hotswap::Decision::Nothing => Ok(Some(Outcome::NoChanges)),
+        hotswap::Decision::Swap(swaps) => {
+            let functions = hotswap::run(aws, bucket, &swaps, ui, opts.wait_timeout).await?;
+            Ok(Some(Outcome::Hotswapped { functions }))
+        }
+        hotswap::Decision::ChangeSet(reasons) if opts.hotswap_only => {
+            ui.info(&format!(
+                "Not a code-only change, so no hotswap:\n{}",
+                reasons
+                    .iter()
+                    .map(|r| format!("  {r}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+            Ok(Some(Outcome::NeedsChangeSet { reasons }))
+        }
+        hotswap::Decision::ChangeSet(reasons) => {
+            ui.info(&format!(
+                "Not a code-only change, so no hotswap:\n{}\nDeploying through a change set",
+                reasons
+                    .iter()
+                    .map(|r| format!("  {r}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// The deployed templates of the stack and its nested stacks (empty when
+/// the stack is not deployed).
+pub async fn deployed_templates<A: CloudFormation>(
+    aws: &A,
+    stack: &str,
+) -> Result<hotswap::Templates, String> {
+    let mut out = hotswap::Templates::new();
+    let Some(s) = aws.describe_stack(stack).await? else {
+        return Ok(out);
+    };
+    if not_created(&s.status) {
+        return Ok(out);
+    }
+    for (prefix, id) in stack_tree(aws, &s).await? {
+        let body = aws.get_template(&id).await?;
+        let t: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+            format!("the deployed template of {stack} is not JSON that ferry wrote: {e}")
+        })?;
+        out.insert(prefix.trim_end_matches('/').to_string(), t);
+    }
+    Ok(out)
 }
 
 /// Where each resource of the app's deployed stack is (empty when the stack
@@ -1099,7 +1208,7 @@ pub async fn all_outputs<A: CloudFormation>(
 
 /// `ferry diff`: the preview of what deploy would change, with no change
 /// kept. Returns the rows (empty when nothing would change).
-pub async fn diff<A: CloudFormation + Storage + Roles + Identity>(
+pub async fn diff<A: CloudFormation + Storage + Roles + Identity + FunctionCode>(
     aws: &A,
     app: &App,
     record: &Record,
@@ -1125,7 +1234,16 @@ pub async fn diff<A: CloudFormation + Storage + Roles + Identity>(
     }
     .await;
     discard(aws, pending).await;
-    Ok(planned?.map(|p| p.rows).unwrap_or_default())
+    let mut rows = planned?.map(|p| p.rows).unwrap_or_default();
+    // Functions hotswapped since the last change set.
+    let deployed = deployed_templates(aws, &app.stack_name()).await?;
+    if !deployed.is_empty() {
+        let live = hotswap::live_code(aws, app).await?;
+        for (logical, _) in hotswap::drift(&deployed, app, &live) {
+            rows.push(preview::drift_row(&logical));
+        }
+    }
+    Ok(rows)
 }
 
 /// What `destroy` leaves behind: retained stateful resources.

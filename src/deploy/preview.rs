@@ -19,6 +19,9 @@ pub enum Risk {
     Retained,
     /// IAM changes.
     Permissions,
+    /// A function's code was hotswapped since the last change set: the
+    /// stack's template names other code than what runs.
+    Drift,
     Low,
 }
 
@@ -28,6 +31,7 @@ impl Risk {
             Risk::DataLoss => "DATA LOSS",
             Risk::Replace => "replace",
             Risk::Retained => "kept (retained)",
+            Risk::Drift => "drift (hotswapped)",
             Risk::Permissions => "permissions",
             Risk::Low => "",
         }
@@ -147,6 +151,19 @@ pub fn with_moves(rows: Vec<Row>) -> Vec<Row> {
     out
 }
 
+/// The row of a function whose running code was hotswapped.
+pub fn drift_row(logical_id: &str) -> Row {
+    Row {
+        action: "Drift".into(),
+        logical_id: logical_id.to_string(),
+        resource_type: "AWS::Lambda::Function".into(),
+        replacement: "-".into(),
+        risk: Risk::Drift,
+        from: None,
+        to: None,
+    }
+}
+
 /// How a row names its resource in the table: `Move X: A -> B` for moves.
 pub fn describe(r: &Row) -> String {
     match (&r.from, &r.to) {
@@ -184,10 +201,14 @@ pub fn summary(rows: &[Row]) -> String {
     let add = count("Add") + count("Import");
     let remove = count("Remove");
     let moved = count("Move");
-    let modify = rows.len() - add - remove - moved;
+    let drift = count("Drift");
+    let modify = rows.len() - add - remove - moved - drift;
     let mut s = format!("{add} to add, {modify} to modify, {remove} to remove");
     if moved > 0 {
         s.push_str(&format!(", {moved} to move"));
+    }
+    if drift > 0 {
+        s.push_str(&format!(", {drift} drift (hotswapped)"));
     }
     s
 }

@@ -121,6 +121,8 @@ pub struct App {
     pub outputs: BTreeMap<String, Interp>,
     /// Stack tags, the stage's merged over the app's. Literal values.
     pub tags: BTreeMap<String, String>,
+    /// The stage is `protected`: no hotswap, no watch.
+    pub protected: bool,
 }
 
 impl App {

@@ -237,6 +237,7 @@ pub fn decode_app(
     });
 
     let chosen = stages.iter().find(|s| s.name == stage);
+    let chosen_protected = chosen.is_some_and(|s| s.protected);
     let stages_unreadable = unreadable_section(entries, "stages");
     let parameters = resolve_parameters(cx, &params, &stages, stage, &declared, stages_unreadable);
 
@@ -354,6 +355,7 @@ pub fn decode_app(
         http,
         outputs,
         tags,
+        protected: chosen_protected,
     };
     Some((app, declared))
 }
@@ -452,6 +454,8 @@ struct StageDecl {
     parameters: Vec<(String, String, Loc, Loc)>,
     defaults: Option<Settings>,
     tags: BTreeMap<String, String>,
+    /// `protected: true`: no hotswap or watch on this stage.
+    protected: bool,
     /// Parameters whose stage value has an error, or all of them when the
     /// stage's `parameters` could not be read: they are not also reported
     /// as lacking a value.
@@ -473,6 +477,7 @@ fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
                 parameters: Vec::new(),
                 defaults: None,
                 tags: BTreeMap::new(),
+                protected: false,
                 unreadable: Vec::new(),
                 all_unreadable: true,
             };
@@ -501,8 +506,9 @@ fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
                 Some(s)
             });
             let tags = f.opt(cx, "tags", |cx, n| Some(decode_tags(cx, n, "", &k.name))).unwrap_or_default();
+            let protected = f.opt(cx, "protected", |cx, n| cx.bool(n)).unwrap_or(false);
             f.finish(cx);
-            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, unreadable, all_unreadable });
+            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, protected, unreadable, all_unreadable });
         });
     }
     Some(out)
