@@ -45,7 +45,7 @@ fn code_locations(v: &serde_json::Value, out: &mut Vec<(String, String)>) {
 fn package_uploads_what_the_template_names_once() {
     let moto = Moto::start();
     let dir = app_dir(
-        "app: shop\nparameters:\n  Level: { default: info }\nstages:\n  prod: { parameters: { Level: warn }, tags: { team: shop } }\nlayers:\n  conf: { path: conf }\nfunctions:\n  api: { layers: [conf] }\n  worker: {}\n",
+        "app: shop\nparameters:\n  Level: { default: info }\n  ApiKey: { default: dev-secret, no_echo: true }\nstages:\n  prod: { parameters: { Level: warn, ApiKey: prod-secret }, tags: { team: shop } }\ntables:\n  orders: { partition_key: id }\nlayers:\n  conf: { path: conf }\nfunctions:\n  api: { layers: [conf] }\n  worker: {}\n",
     );
     let b = bucket(&moto, dir.path());
     let out = ferry_at(
@@ -114,18 +114,67 @@ fn package_uploads_what_the_template_names_once() {
             "prod",
             "--bucket",
             &b,
+            "--pipeline-boundary",
             "-o",
             "out",
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let config: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("out/prod.config.json")).unwrap(),
-    )
-    .unwrap();
+    let body = std::fs::read_to_string(dir.path().join("out/prod.config.json")).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(config["Parameters"]["Level"], "warn");
     assert_eq!(config["Tags"]["team"], "shop");
     assert_eq!(config["Tags"]["ferry:stage"], "prod");
+
+    // A no_echo value is in neither file.
+    let template = std::fs::read_to_string(dir.path().join("out/template.json")).unwrap();
+    assert!(config["Parameters"].get("ApiKey").is_none(), "{body}");
+    for file in [&body, &template] {
+        assert!(!file.contains("prod-secret") && !file.contains("dev-secret"));
+    }
+
+    // The stack policy refuses to replace or delete what holds data.
+    let statements = config["StackPolicy"]["Statement"].as_array().unwrap();
+    let deny = statements
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a Deny statement");
+    assert_eq!(
+        deny["Action"],
+        serde_json::json!(["Update:Replace", "Update:Delete"])
+    );
+    let guarded: Vec<&str> = deny["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for id in ["OrdersTable", "ApiLogGroup", "WorkerLogGroup"] {
+        assert!(
+            guarded.contains(&format!("LogicalResourceId/{id}").as_str()),
+            "{guarded:?}"
+        );
+    }
+    assert!(
+        !guarded.iter().any(|g| g.ends_with("Function")),
+        "{guarded:?}"
+    );
+
+    // With --pipeline-boundary, every role carries the pipeline's boundary.
+    let t: serde_json::Value = serde_json::from_str(&template).unwrap();
+    let roles: Vec<&serde_json::Value> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::IAM::Role")
+        .collect();
+    assert_eq!(roles.len(), 2);
+    for r in roles {
+        assert_eq!(
+            r["Properties"]["PermissionsBoundary"]["Fn::Sub"],
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/shop-prod-boundary"
+        );
+    }
 }
 
 #[test]

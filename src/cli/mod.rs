@@ -175,6 +175,11 @@ pub enum Command {
         /// Use the artifacts of the last `ferry build`
         #[arg(long)]
         no_build: bool,
+        /// Attach the permissions boundary that `ferry pipeline init`'s stack
+        /// creates (`<app>-<stage>-boundary`) to every role, unless the
+        /// manifest names one (`permissions_boundary:`)
+        #[arg(long)]
+        pipeline_boundary: bool,
     },
     /// Write a CodePipeline stack (pipeline.yaml) and its CodeBuild buildspec
     Pipeline {

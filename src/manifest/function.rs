@@ -1155,6 +1155,15 @@ fn principal(cx: &mut Cx, n: &Node) -> Option<Principal> {
                 }
                 Some(s)
             });
+            // Without a source, any account's resource of that service
+            // could invoke the function (a confused deputy).
+            if !f.written("source_arn") && !f.written("source_account") {
+                cx.error_hint(
+                    n.pos,
+                    "a service principal needs `source_arn` or `source_account`",
+                    Some("name the resource that invokes the function (`source_arn`) or its account (`source_account`)".into()),
+                );
+            }
             let source_arn = f.opt(cx, "source_arn", |cx, v| cx.interp(v));
             let source_account = f.opt(cx, "source_account", account);
             service.map(|service| Principal::Service {

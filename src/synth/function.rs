@@ -409,7 +409,10 @@ pub fn function(
     }
 
     if f.role.is_none() {
-        t.add(ids.role(), policy::role("lambda.amazonaws.com", &policy));
+        t.add(
+            ids.role(),
+            policy::role(app, "lambda.amazonaws.com", &policy),
+        );
     }
     t.output(
         ids.alias_output(),
