@@ -1,6 +1,8 @@
 //! `ferry package` against a moto server: every code location and nested
 //! template the written template names exists in the bucket, a second run
-//! uploads nothing, and the stage's template configuration is written.
+//! uploads nothing (the stored SHA-256 checksums match) but what was
+//! replaced, and the stage's template configuration is written, with its
+//! stack policy and without `no_echo` values.
 
 mod common;
 
@@ -103,6 +105,38 @@ fn package_uploads_what_the_template_names_once() {
     );
     let second: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(second["uploaded"], 0, "a second run uploads nothing");
+
+    // Something else under a zip's key (no checksum, other bytes): the
+    // checksum differs, so the zip is uploaded again.
+    let (_, key) = &locs[0];
+    let put = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "--data", "not a zip"])
+        .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"])
+        .arg(format!("http://127.0.0.1:{}/{b}/{key}", moto.port))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&put.stdout), "200");
+    let third = ferry_at(
+        &moto,
+        dir.path(),
+        &[
+            "--output",
+            "json",
+            "package",
+            "--no-build",
+            "--bucket",
+            &b,
+            "--prefix",
+            "ci",
+            "-o",
+            "out",
+        ],
+    );
+    let third: serde_json::Value = serde_json::from_slice(&third.stdout).unwrap();
+    assert_eq!(
+        third["uploaded"], 1,
+        "the replaced object is uploaded again"
+    );
 
     let out = ferry_at(
         &moto,
