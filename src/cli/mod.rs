@@ -366,7 +366,22 @@ fn manifest_path(cli: &Cli) -> Result<PathBuf, Failure> {
 pub(crate) fn load(cli: &Cli) -> Result<App, Failure> {
     let path = manifest_path(cli)?;
     match manifest::load(&path, &cli.stage) {
-        Ok(app) => Ok(app),
+        Ok(app) => {
+            if cli.quiet == 0 {
+                for w in manifest::check::warnings(&app) {
+                    eprintln!(
+                        "warning: {}:{}:{}: {}: {}{}",
+                        w.file.display(),
+                        w.pos.line,
+                        w.pos.column,
+                        w.path,
+                        w.message,
+                        w.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(app)
+        }
         Err(LoadError::Plain(m)) => Err(Failure::Message(m)),
         Err(LoadError::Invalid {
             diagnostics,

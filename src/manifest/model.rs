@@ -388,6 +388,9 @@ pub struct Access {
     pub state_machines: BTreeMap<String, Grant>,
     /// Raw IAM statements, copied as written.
     pub policies: Vec<Tree>,
+    /// Where `policies` has `*` in an action or a resource: allowed, but
+    /// worth a warning.
+    pub wildcards: Vec<Loc>,
 }
 
 impl Access {
