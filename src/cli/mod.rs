@@ -620,7 +620,7 @@ fn pipeline_init(
     if cli.quiet == 0 && cli.output == Output::Human {
         println!("next: commit both files, then create the stack:");
         println!(
-            "  aws cloudformation deploy --template-file pipeline.yaml --stack-name {}-pipeline --capabilities CAPABILITY_IAM \\",
+            "  aws cloudformation deploy --template-file pipeline.yaml --stack-name {}-pipeline --capabilities CAPABILITY_NAMED_IAM \\",
             apps[0].name
         );
         match source {
