@@ -410,6 +410,7 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
                 "logs:UntagLogGroup",
                 "logs:ListTagsLogGroup",
                 "logs:GetDataProtectionPolicy",
+                "logs:DeleteDataProtectionPolicy",
                 "logs:DescribeIndexPolicies",
             ],
             named(app, "logs"),
@@ -656,22 +657,35 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
             "Condition": { "StringEquals": { "iam:AWSServiceName": "lambda.application-autoscaling.amazonaws.com" } }
         }));
     }
-    if uses_vpc(stacks) {
+    if has("Lambda") {
         // Lambda checks a function's subnets and security groups with the
-        // caller's permissions; EC2's Describe actions have no resource
-        // types.
-        st.push(allow(
-            "FunctionNetworks",
+        // caller's permissions, and its network interfaces when deleting
+        // it; EC2's Describe actions have no resource types.
+        let actions: &[&str] = if uses_vpc(stacks) {
             &[
+                "ec2:DescribeNetworkInterfaces",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeSubnets",
                 "ec2:DescribeVpcs",
-                "ec2:DescribeNetworkInterfaces",
-            ],
-            vec![json!("*")],
-        ));
+            ]
+        } else {
+            &["ec2:DescribeNetworkInterfaces"]
+        };
+        st.push(allow("FunctionNetworks", actions, vec![json!("*")]));
     }
     json!({ "Version": "2012-10-17", "Statement": st })
+}
+
+/// A JSON value as an indented block of YAML (JSON is YAML's flow style),
+/// one key or item a line, to follow a `key:` line.
+fn yaml_block(v: &Value, indent: usize) -> String {
+    let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+    let pad = " ".repeat(indent);
+    pretty
+        .lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Renders both files for the app resolved for each stage (in order).
@@ -694,11 +708,11 @@ pub fn render(apps: &[App], approval: bool, source: Source) -> Result<Files, Str
                 "create_order": if approve { 2 } else { 1 },
                 "execute_order": if approve { 3 } else { 2 },
                 "deploy_role": names::pipeline_deploy_role(&a.stage),
-                "deploy_policy": deploy_policy(a, &stacks).to_string(),
+                "deploy_policy": yaml_block(&deploy_policy(a, &stacks), 12),
                 "boundary": a.permissions_boundary.is_none().then(|| json!({
                     "id": names::pipeline_boundary(&a.stage),
                     "name": names::boundary_policy(&a.name, &a.stage),
-                    "policy": boundary_policy(a).to_string(),
+                    "policy": yaml_block(&boundary_policy(a), 8),
                 })),
             })
         })

@@ -594,3 +594,69 @@ fn existing_files_are_kept_without_force() {
     assert!(text(&again).contains("--force"));
     assert!(init(dir.path(), &["--force"]).status.success());
 }
+
+/// The deploy role allows every action that CloudFormation's handlers list
+/// for reading and deleting the resource types an app uses (cfn-lint ships
+/// those schemas): whatever the template says, CloudFormation reads each
+/// resource after changing it and deletes what is removed.
+#[test]
+fn deploy_roles_cover_what_cloudformation_reads_and_deletes() {
+    let app = "app: shop\ntables:\n  orders: { partition_key: id, stream: new_image }\nqueues:\n  jobs: {}\ntopics:\n  events: {}\nbuckets:\n  uploads: {}\nfunctions:\n  api:\n    access: { tables: { orders: read } }\n    triggers: [ { http: GET /orders }, { url: { auth: iam } } ]\n    concurrency: { reserved: 5, provisioned: 1 }\n    deployment: { strategy: canary10-5m }\n    alarms: { errors: 1 }\n  worker:\n    triggers: [ { queue: jobs }, { topic: events }, { bucket: uploads }, { stream: { table: orders } }, { schedule: rate(1 hour) } ]\nstate_machines:\n  flow:\n    definition: { StartAt: A, States: { A: { Type: Pass, End: true } } }\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ferry.yaml"), app).unwrap();
+    assert!(init(dir.path(), &["--stages", "dev"]).status.success());
+    let synth = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["-q", "synth", "-o", "synth"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(synth.status.success(), "{}", text(&synth));
+    let script = r#"
+import fnmatch, glob, json, os, sys
+import cfnlint
+from cfnlint.decode import cfn_yaml
+types = {r["Type"] for r in json.load(open(sys.argv[1]))["Resources"].values()}
+doc = cfn_yaml.load(sys.argv[2])["Resources"]["DeployRoleDev"]["Properties"]["Policies"][0]["PolicyDocument"]
+allowed = [a.lower() for s in doc["Statement"] if s["Effect"] == "Allow"
+           for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+# Services ferry's templates never involve (keys, other storage).
+ignored = ("kms:", "s3tables:", "firehose:", "elasticfilesystem:", "s3files:", "kinesis:")
+seen = set()
+root = os.path.join(os.path.dirname(cfnlint.__file__), "data/schemas/resources")
+for f in glob.glob(os.path.join(root, "*.json")):
+    try:
+        schema = json.load(open(f))
+    except ValueError:
+        continue
+    if schema.get("typeName") not in types or "handlers" not in schema:
+        continue
+    seen.add(schema["typeName"])
+    for h in ("read", "delete"):
+        for p in schema["handlers"].get(h, {}).get("permissions", []):
+            if not p.startswith(ignored) and not any(fnmatch.fnmatchcase(p.lower(), a) for a in allowed):
+                print(f"{schema['typeName']} {h}: {p}")
+print(f"checked {len(seen)} of {len(types)} types", file=sys.stderr)
+"#;
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", script])
+        .arg(dir.path().join("synth/template.json"))
+        .arg(dir.path().join("pipeline.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let missing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        missing.trim().is_empty(),
+        "the deploy role misses:\n{missing}"
+    );
+    // Every type of the template has a schema with handlers.
+    let summary = String::from_utf8_lossy(&out.stderr);
+    let counts: Vec<&str> = summary
+        .split_whitespace()
+        .filter(|w| w.parse::<u32>().is_ok())
+        .collect();
+    assert!(
+        counts.len() == 2 && counts[0] == counts[1] && counts[0] != "0",
+        "{summary}"
+    );
+}
