@@ -257,6 +257,28 @@ pub fn resolve(app: &App, r: &Ref, cx: &Context) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn says_when_functions_get_real_credentials() {
+        let keys = |k: &str| (k == "AWS_ACCESS_KEY_ID").then(|| "AKIA...".to_string());
+        let said = credentials_notice(None, keys).unwrap();
+        assert!(said.contains("AWS_ACCESS_KEY_ID") && said.contains("--endpoint-url"));
+        let profile = |k: &str| (k == "AWS_PROFILE").then(|| "work".to_string());
+        assert!(
+            credentials_notice(None, profile)
+                .unwrap()
+                .contains("profile `work`")
+        );
+        assert!(
+            credentials_notice(None, |_| None)
+                .unwrap()
+                .contains("default AWS configuration")
+        );
+        assert_eq!(
+            credentials_notice(Some("http://127.0.0.1:5000"), keys),
+            None
+        );
+    }
     use super::*;
 
     fn app() -> App {
