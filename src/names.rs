@@ -239,6 +239,10 @@ pub fn boundary_policy_arn_sub(app: &str, stage: &str) -> String {
     )
 }
 
+/// The service-linked role with which Application Auto Scaling manages a
+/// function's provisioned concurrency (path and name).
+pub const LAMBDA_CONCURRENCY_SCALING_ROLE: &str = "aws-service-role/lambda.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency";
+
 /// The name of the per-account-and-region bootstrap stack.
 pub const BOOTSTRAP_STACK: &str = "ferry-bootstrap";
 

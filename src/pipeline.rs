@@ -624,8 +624,9 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
         ));
     }
     if has("ApplicationAutoScaling") {
-        // Scalable targets are named by an id that the service assigns, and
-        // its Describe actions have no resource types.
+        // Scalable targets are named by an id that the service assigns; its
+        // Describe actions, and the metric query that a target tracking
+        // policy is checked with, have no resource types.
         st.push(allow(
             "AutoScaling",
             &[
@@ -635,6 +636,7 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
                 "application-autoscaling:DeleteScalingPolicy",
                 "application-autoscaling:TagResource",
                 "application-autoscaling:UntagResource",
+                "application-autoscaling:ListTagsForResource",
             ],
             vec![arn(&format!(
                 "application-autoscaling:{ra}:scalable-target/*"
@@ -646,6 +648,8 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
                 "application-autoscaling:DescribeScalableTargets",
                 "application-autoscaling:DescribeScalingPolicies",
                 "application-autoscaling:DescribeScalingActivities",
+                "application-autoscaling:DescribeScheduledActions",
+                "cloudwatch:GetMetricData",
             ],
             vec![json!("*")],
         ));
@@ -656,6 +660,14 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
             "Resource": arn("iam::${AWS::AccountId}:role/aws-service-role/lambda.application-autoscaling.amazonaws.com/*"),
             "Condition": { "StringEquals": { "iam:AWSServiceName": "lambda.application-autoscaling.amazonaws.com" } }
         }));
+        st.push(allow(
+            "AutoScalingServiceRolePass",
+            &["iam:PassRole"],
+            vec![arn(&format!(
+                "iam::${{AWS::AccountId}}:role/{}",
+                names::LAMBDA_CONCURRENCY_SCALING_ROLE
+            ))],
+        ));
     }
     if has("Lambda") {
         // Lambda checks a function's subnets and security groups with the

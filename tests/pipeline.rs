@@ -14,6 +14,12 @@ use common::*;
 
 const APP: &str = "app: shop\ntables:\n  orders: { partition_key: id }\nfunctions:\n  api:\n    access: { tables: { orders: read } }\n    triggers: [ { http: GET /orders } ]\n";
 
+/// An app with every kind of resource a deploy role deals with: an HTTP
+/// API, a function URL, provisioned concurrency with scaling, gradual
+/// deployment, alarms, a VPC function, triggers of every push and poll
+/// kind, and a state machine.
+const RICH_APP: &str = "app: shop\ntables:\n  orders: { partition_key: id, stream: new_image }\nqueues:\n  jobs: {}\ntopics:\n  events: {}\nbuckets:\n  uploads: {}\nfunctions:\n  api:\n    access: { tables: { orders: read } }\n    triggers: [ { http: GET /orders }, { url: { auth: iam } } ]\n    concurrency: { reserved: 5, provisioned: { min: 1, max: 4 } }\n    deployment: { strategy: canary10-5m }\n    alarms: { errors: 1 }\n    vpc: { subnets: [subnet-0123456789abcdef0], security_groups: [sg-0123456789abcdef0] }\n  worker:\n    triggers: [ { queue: jobs }, { topic: events }, { bucket: uploads }, { stream: { table: orders } }, { schedule: rate(1 hour) } ]\nstate_machines:\n  flow:\n    definition: { StartAt: A, States: { A: { Type: Pass, End: true } } }\n";
+
 fn init(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ferry"))
         .args(["pipeline", "init"])
@@ -155,9 +161,16 @@ fn every_combination_is_lint_clean_with_the_expected_stages() {
             }
         }
     }
+    // And the pipeline of an app with every kind of resource.
+    let rich = root.path().join("rich");
+    std::fs::create_dir_all(&rich).unwrap();
+    std::fs::write(rich.join("ferry.yaml"), RICH_APP).unwrap();
+    let out = init(&rich, &["--stages", "dev,prod", "--approval"]);
+    assert!(out.status.success(), "{}", text(&out));
+    templates.push(rich.join("pipeline.yaml"));
     let errors = common::cfn_lint_errors(&templates);
     assert!(errors.is_empty(), "{errors:#?}");
-    // checkov's IAM checks, once over all twelve.
+    // checkov's IAM checks, once over all thirteen.
     let (failed, passed) = common::checkov_iam_failures(root.path());
     assert!(
         failed.is_empty(),
@@ -322,7 +335,7 @@ fn allows(
 
 #[test]
 fn deploy_roles_are_confined_to_their_stage() {
-    let app = "app: shop\ntables:\n  orders: { partition_key: id }\nqueues:\n  jobs: {}\nfunctions:\n  api:\n    access: { tables: { orders: read } }\n    triggers: [ { http: GET /orders } ]\n  worker:\n    triggers: [ { queue: jobs } ]\nstate_machines:\n  flow:\n    definition: { StartAt: A, States: { A: { Type: Pass, End: true } } }\n    triggers: [ { schedule: rate(1 hour) } ]\n";
+    let app = RICH_APP;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ferry.yaml"), app).unwrap();
     let out = init(dir.path(), &["--stages", "dev,prod", "--approval"]);
@@ -542,6 +555,8 @@ fn deploy_roles_are_confined_to_their_stage() {
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies",
         "application-autoscaling:DescribeScalingActivities",
+        "application-autoscaling:DescribeScheduledActions",
+        "cloudwatch:GetMetricData",
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeSubnets",
         "ec2:DescribeVpcs",
@@ -601,7 +616,7 @@ fn existing_files_are_kept_without_force() {
 /// resource after changing it and deletes what is removed.
 #[test]
 fn deploy_roles_cover_what_cloudformation_reads_and_deletes() {
-    let app = "app: shop\ntables:\n  orders: { partition_key: id, stream: new_image }\nqueues:\n  jobs: {}\ntopics:\n  events: {}\nbuckets:\n  uploads: {}\nfunctions:\n  api:\n    access: { tables: { orders: read } }\n    triggers: [ { http: GET /orders }, { url: { auth: iam } } ]\n    concurrency: { reserved: 5, provisioned: 1 }\n    deployment: { strategy: canary10-5m }\n    alarms: { errors: 1 }\n  worker:\n    triggers: [ { queue: jobs }, { topic: events }, { bucket: uploads }, { stream: { table: orders } }, { schedule: rate(1 hour) } ]\nstate_machines:\n  flow:\n    definition: { StartAt: A, States: { A: { Type: Pass, End: true } } }\n";
+    let app = RICH_APP;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ferry.yaml"), app).unwrap();
     assert!(init(dir.path(), &["--stages", "dev"]).status.success());
