@@ -70,6 +70,14 @@ fn families(stacks: &Stacks) -> BTreeSet<String> {
     out
 }
 
+/// True when the stage's templates contain a resource of this type.
+fn has_type(stacks: &Stacks, resource_type: &str) -> bool {
+    std::iter::once(&stacks.root)
+        .chain(stacks.nested.iter().map(|(_, t)| t))
+        .flat_map(|t| t.resources.values())
+        .any(|r| r["Type"] == resource_type)
+}
+
 /// True when a function of the stage runs in a VPC.
 fn uses_vpc(stacks: &Stacks) -> bool {
     std::iter::once(&stacks.root)
@@ -557,6 +565,23 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
                 "events:ListTagsForResource",
             ],
             named(app, "events"),
+        ));
+    }
+    if has_type(stacks, "AWS::Events::EventBus") {
+        st.push(allow(
+            "Buses",
+            &[
+                "events:CreateEventBus",
+                "events:DeleteEventBus",
+                "events:DescribeEventBus",
+                "events:UpdateEventBus",
+                "events:PutPermission",
+                "events:RemovePermission",
+                "events:TagResource",
+                "events:UntagResource",
+                "events:ListTagsForResource",
+            ],
+            vec![arn(&format!("events:{ra}:event-bus/{p}-*"))],
         ));
     }
     if has("StepFunctions") {
