@@ -215,6 +215,34 @@ pub fn log_group(function_physical: &str) -> String {
     format!("/aws/lambda/{function_physical}")
 }
 
+/// A pipeline's CloudFormation deploy role for one stage (logical ID).
+pub fn pipeline_deploy_role(stage: &str) -> String {
+    format!("DeployRole{}", pascal(stage))
+}
+
+/// A pipeline's permissions boundary for one stage (logical ID).
+pub fn pipeline_boundary(stage: &str) -> String {
+    format!("PermissionsBoundary{}", pascal(stage))
+}
+
+/// `<app>-<stage>-boundary`: the managed policy that a pipeline creates as
+/// the permissions boundary of every role of the stage.
+pub fn boundary_policy(app: &str, stage: &str) -> String {
+    format!("{}-boundary", stack(app, stage))
+}
+
+/// The ARN of [`boundary_policy`], as a `Fn::Sub` string.
+pub fn boundary_policy_arn_sub(app: &str, stage: &str) -> String {
+    format!(
+        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{}",
+        boundary_policy(app, stage)
+    )
+}
+
+/// The service-linked role with which Application Auto Scaling manages a
+/// function's provisioned concurrency (path and name).
+pub const LAMBDA_CONCURRENCY_SCALING_ROLE: &str = "aws-service-role/lambda.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency";
+
 /// The name of the per-account-and-region bootstrap stack.
 pub const BOOTSTRAP_STACK: &str = "ferry-bootstrap";
 

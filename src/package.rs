@@ -13,6 +13,7 @@ use crate::aws::{CloudFormation, Storage};
 use crate::build::Record;
 use crate::deploy::{self, Ui};
 use crate::manifest::model::App;
+use crate::state;
 use crate::synth;
 
 /// What package wrote and uploaded.
@@ -32,14 +33,48 @@ pub fn normalize_prefix(prefix: Option<&str>) -> String {
     }
 }
 
-/// The CodePipeline template configuration of the app's stage.
-pub fn config(app: &App) -> serde_json::Value {
-    let parameters: BTreeMap<&String, &String> =
-        app.parameters.iter().map(|(k, p)| (k, &p.value)).collect();
+/// The CodePipeline template configuration of the app's stage: its
+/// parameters (but for `no_echo` ones, which are never written to a file),
+/// its tags, and a stack policy that refuses to replace or delete the
+/// stateful resources of the root template (the types the deploy guard
+/// protects, nested stacks included).
+pub fn config(app: &App, stacks: &synth::Stacks) -> serde_json::Value {
+    let parameters: BTreeMap<&String, &String> = app
+        .parameters
+        .iter()
+        .filter(|(_, p)| !p.no_echo)
+        .map(|(k, p)| (k, &p.value))
+        .collect();
     let mut tags: BTreeMap<String, String> = app.tags.clone();
     tags.insert("ferry:app".into(), app.name.clone());
     tags.insert("ferry:stage".into(), app.stage.clone());
-    json!({ "Parameters": parameters, "Tags": tags })
+    json!({ "Parameters": parameters, "Tags": tags, "StackPolicy": stack_policy(&stacks.root) })
+}
+
+/// A stack policy allowing every update but the replacement or deletion of
+/// the template's guarded resources.
+pub fn stack_policy(root: &synth::Template) -> serde_json::Value {
+    let guarded: Vec<String> = root
+        .resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str().is_some_and(state::is_guarded))
+        .map(|(id, _)| format!("LogicalResourceId/{id}"))
+        .collect();
+    let mut statements = vec![json!({
+        "Effect": "Allow",
+        "Action": "Update:*",
+        "Principal": "*",
+        "Resource": "*"
+    })];
+    if !guarded.is_empty() {
+        statements.push(json!({
+            "Effect": "Deny",
+            "Action": ["Update:Replace", "Update:Delete"],
+            "Principal": "*",
+            "Resource": guarded
+        }));
+    }
+    json!({ "Statement": statements })
 }
 
 /// Uploads and writes the pipeline's files. When the app's stack is
@@ -75,7 +110,8 @@ pub async fn package<S: Storage + CloudFormation>(
     std::fs::write(&template, stacks.root.to_json())
         .map_err(|e| format!("cannot write {}: {e}", template.display()))?;
     let config_path = out.join(format!("{}.config.json", app.stage));
-    let body = serde_json::to_string_pretty(&config(app)).expect("config serializes") + "\n";
+    let body =
+        serde_json::to_string_pretty(&config(app, &stacks)).expect("config serializes") + "\n";
     std::fs::write(&config_path, body)
         .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
     Ok(Packaged {

@@ -361,6 +361,11 @@ pub fn schema() -> Value {
         json!({
             "app": { "type": "string", "pattern": NAME },
             "region": { "type": "string" },
+            "permissions_boundary": {
+                "type": "string",
+                "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$",
+                "description": "a managed policy attached as permissions boundary to every role ferry creates"
+            },
             "defaults": defaults.clone(),
             "parameters": {
                 "type": "object",

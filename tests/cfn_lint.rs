@@ -1,7 +1,8 @@
 //! Every template ferry synthesizes in the tests passes `cfn-lint` with no
-//! errors: the good manifests, the test apps, the examples, and a generated
-//! 300-function app (split into nested stacks). `scripts/setup` installs
-//! cfn-lint into `.venv`.
+//! errors, and checkov's IAM checks: the good manifests, the test apps, the
+//! examples, and a generated 300-function app (split into nested stacks).
+//! `scripts/setup` installs cfn-lint into `.venv` and checkov into
+//! `.tools/checkov`.
 
 mod common;
 
@@ -82,6 +83,14 @@ fn every_synthesized_template_passes_cfn_lint() {
     }
     let errors = common::cfn_lint_errors(&files);
     assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
+    // Once over the whole folder: checkov starts slowly.
+    let (failed, passed) = common::checkov_iam_failures(tmp.path());
+    assert!(
+        failed.is_empty(),
+        "checkov IAM findings:\n{}",
+        failed.join("\n")
+    );
+    assert!(passed > 100, "checkov checked too little: {passed} passed");
 }
 
 #[test]

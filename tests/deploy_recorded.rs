@@ -170,11 +170,11 @@ impl CloudFormation for Recorded {
 }
 
 impl Storage for Recorded {
-    async fn object_exists(&self, _: &str, key: &str) -> AwsResult<bool> {
+    async fn object_matches(&self, _: &str, key: &str, _: &str) -> AwsResult<bool> {
         self.call("HeadObject");
         Ok(self.objects.borrow().contains(key))
     }
-    async fn put_object(&self, _: &str, key: &str, _: Vec<u8>) -> AwsResult<()> {
+    async fn put_object(&self, _: &str, key: &str, _: Vec<u8>, _: &str) -> AwsResult<()> {
         self.call("PutObject");
         self.objects.borrow_mut().insert(key.to_string());
         Ok(())

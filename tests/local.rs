@@ -381,8 +381,13 @@ impl Served {
     ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        // The server's own Host unless the test gives one.
+        let host = match headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            Some(_) => String::new(),
+            None => format!("Host: 127.0.0.1:{}\r\n", self.port),
+        };
         let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+            "{method} {path} HTTP/1.1\r\n{host}Connection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
         for (k, v) in headers {
@@ -491,6 +496,20 @@ fn serve_routes_requests_as_api_gateway_does() {
     assert_eq!(
         header(&headers, "access-control-allow-methods"),
         Some("GET,POST")
+    );
+
+    // DNS rebinding: a page of another site whose name resolves to
+    // 127.0.0.1 sends its own Host. Refused, and the function never runs.
+    let rebound = format!("rebind.attacker.example:{}", s.port);
+    let (status, headers, _) = s.request("GET", "/users/x", &[("Host", &rebound)], b"");
+    assert_eq!(status, 421);
+    assert_eq!(header(&headers, "x-served-by"), None);
+    let (status, _, _) = s.request("GET", "/users/x", &[("Host", "127.0.0.1")], b"");
+    assert_eq!(status, 421, "another port of the loopback address");
+    let local = format!("localhost:{}", s.port);
+    assert_eq!(
+        s.request("GET", "/users/x", &[("Host", &local)], b"").0,
+        200
     );
 }
 

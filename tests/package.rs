@@ -1,6 +1,8 @@
 //! `ferry package` against a moto server: every code location and nested
 //! template the written template names exists in the bucket, a second run
-//! uploads nothing, and the stage's template configuration is written.
+//! uploads nothing (the stored SHA-256 checksums match) but what was
+//! replaced, and the stage's template configuration is written, with its
+//! stack policy and without `no_echo` values.
 
 mod common;
 
@@ -45,7 +47,7 @@ fn code_locations(v: &serde_json::Value, out: &mut Vec<(String, String)>) {
 fn package_uploads_what_the_template_names_once() {
     let moto = Moto::start();
     let dir = app_dir(
-        "app: shop\nparameters:\n  Level: { default: info }\nstages:\n  prod: { parameters: { Level: warn }, tags: { team: shop } }\nlayers:\n  conf: { path: conf }\nfunctions:\n  api: { layers: [conf] }\n  worker: {}\n",
+        "app: shop\nparameters:\n  Level: { default: info }\n  ApiKey: { default: dev-secret, no_echo: true }\nstages:\n  prod: { parameters: { Level: warn, ApiKey: prod-secret }, tags: { team: shop } }\ntables:\n  orders: { partition_key: id }\nlayers:\n  conf: { path: conf }\nfunctions:\n  api: { layers: [conf] }\n  worker: {}\n",
     );
     let b = bucket(&moto, dir.path());
     let out = ferry_at(
@@ -104,6 +106,38 @@ fn package_uploads_what_the_template_names_once() {
     let second: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(second["uploaded"], 0, "a second run uploads nothing");
 
+    // Something else under a zip's key (no checksum, other bytes): the
+    // checksum differs, so the zip is uploaded again.
+    let (_, key) = &locs[0];
+    let put = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "--data", "not a zip"])
+        .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"])
+        .arg(format!("http://127.0.0.1:{}/{b}/{key}", moto.port))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&put.stdout), "200");
+    let third = ferry_at(
+        &moto,
+        dir.path(),
+        &[
+            "--output",
+            "json",
+            "package",
+            "--no-build",
+            "--bucket",
+            &b,
+            "--prefix",
+            "ci",
+            "-o",
+            "out",
+        ],
+    );
+    let third: serde_json::Value = serde_json::from_slice(&third.stdout).unwrap();
+    assert_eq!(
+        third["uploaded"], 1,
+        "the replaced object is uploaded again"
+    );
+
     let out = ferry_at(
         &moto,
         dir.path(),
@@ -114,18 +148,67 @@ fn package_uploads_what_the_template_names_once() {
             "prod",
             "--bucket",
             &b,
+            "--pipeline-boundary",
             "-o",
             "out",
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let config: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("out/prod.config.json")).unwrap(),
-    )
-    .unwrap();
+    let body = std::fs::read_to_string(dir.path().join("out/prod.config.json")).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(config["Parameters"]["Level"], "warn");
     assert_eq!(config["Tags"]["team"], "shop");
     assert_eq!(config["Tags"]["ferry:stage"], "prod");
+
+    // A no_echo value is in neither file.
+    let template = std::fs::read_to_string(dir.path().join("out/template.json")).unwrap();
+    assert!(config["Parameters"].get("ApiKey").is_none(), "{body}");
+    for file in [&body, &template] {
+        assert!(!file.contains("prod-secret") && !file.contains("dev-secret"));
+    }
+
+    // The stack policy refuses to replace or delete what holds data.
+    let statements = config["StackPolicy"]["Statement"].as_array().unwrap();
+    let deny = statements
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a Deny statement");
+    assert_eq!(
+        deny["Action"],
+        serde_json::json!(["Update:Replace", "Update:Delete"])
+    );
+    let guarded: Vec<&str> = deny["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for id in ["OrdersTable", "ApiLogGroup", "WorkerLogGroup"] {
+        assert!(
+            guarded.contains(&format!("LogicalResourceId/{id}").as_str()),
+            "{guarded:?}"
+        );
+    }
+    assert!(
+        !guarded.iter().any(|g| g.ends_with("Function")),
+        "{guarded:?}"
+    );
+
+    // With --pipeline-boundary, every role carries the pipeline's boundary.
+    let t: serde_json::Value = serde_json::from_str(&template).unwrap();
+    let roles: Vec<&serde_json::Value> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::IAM::Role")
+        .collect();
+    assert_eq!(roles.len(), 2);
+    for r in roles {
+        assert_eq!(
+            r["Properties"]["PermissionsBoundary"]["Fn::Sub"],
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/shop-prod-boundary"
+        );
+    }
 }
 
 #[test]

@@ -186,6 +186,37 @@ fn no_wildcard_resource_except_xray_and_vpc() {
 }
 
 #[test]
+fn every_role_gets_the_permissions_boundary_and_service_roles_the_source_account() {
+    let text = "app: shop\npermissions_boundary: arn:aws:iam::123456789012:policy/team-boundary\nfunctions:\n  api:\n    deployment: { strategy: canary10-5m }\nstate_machines:\n  flow:\n    definition: { StartAt: A, States: { A: { Type: Pass, End: true } } }\n    triggers: [ { schedule: rate(1 hour) } ]\n";
+    let t = template(&app(text));
+    let roles = resources_of_type(&t, "AWS::IAM::Role");
+    // The function's, CodeDeploy's, the state machine's and EventBridge's.
+    assert_eq!(roles.len(), 4, "{roles:?}");
+    for (id, r) in roles {
+        let p = &r["Properties"];
+        assert_eq!(
+            p["PermissionsBoundary"], "arn:aws:iam::123456789012:policy/team-boundary",
+            "{id}"
+        );
+        let trust = &p["AssumeRolePolicyDocument"]["Statement"][0];
+        if trust["Principal"]["Service"] == "lambda.amazonaws.com" {
+            continue;
+        }
+        assert_eq!(
+            trust["Condition"]["StringEquals"]["aws:SourceAccount"],
+            serde_json::json!({ "Ref": "AWS::AccountId" }),
+            "{id}"
+        );
+    }
+    let none = template(&app("app: shop\nfunctions:\n  api: {}\n"));
+    assert!(
+        none["Resources"]["ApiRole"]["Properties"]
+            .get("PermissionsBoundary")
+            .is_none()
+    );
+}
+
+#[test]
 fn a_given_role_creates_no_role() {
     let t = template(&all_features());
     assert!(t["Resources"].get("VpcfnRole").is_none());

@@ -273,6 +273,36 @@ fn json_success_is_an_empty_array() {
 }
 
 /// Runs the validator in-process on `text`; `Err` names the panic.
+/// Wildcards in `access.policies` validate, with a warning at each one; a
+/// path below a named resource gets none.
+#[test]
+fn policy_wildcards_are_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("ferry.yaml");
+    std::fs::write(
+        &manifest,
+        "app: shop\nfunctions:\n  api:\n    access:\n      policies:\n        - Effect: Allow\n          Action: [\"s3:*\", ssm:GetParameter]\n          Resource: \"*\"\n        - Effect: Allow\n          Action: ssm:GetParameter\n          Resource: arn:aws:ssm:us-east-1:123456789012:parameter/shop/*\n",
+    )
+    .unwrap();
+    let out = ferry()
+        .args(["validate", "-f"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    assert!(
+        warnings[0].contains(":7:20: functions.api.access.policies[0].Action: "),
+        "{err}"
+    );
+    assert!(
+        warnings[1].contains(":8:21: functions.api.access.policies[0].Resource: "),
+        "{err}"
+    );
+}
+
 fn load_without_panic(path: &Path, text: &str) -> Result<(), String> {
     std::panic::catch_unwind(|| {
         let _ = ferry::manifest::load_str(path, text, "dev", &ferry::manifest::Disk);

@@ -128,12 +128,22 @@ pub trait CloudFormation {
 }
 
 pub trait Storage {
-    fn object_exists(&self, bucket: &str, key: &str) -> impl Future<Output = AwsResult<bool>>;
+    /// Whether the object is there with exactly this content: the SHA-256
+    /// checksum S3 stored at upload equals `sha256` (hex). A missing object,
+    /// or one with no checksum or another, is `false`.
+    fn object_matches(
+        &self,
+        bucket: &str,
+        key: &str,
+        sha256: &str,
+    ) -> impl Future<Output = AwsResult<bool>>;
+    /// Uploads with the SHA-256 checksum of `body` (hex), which S3 checks.
     fn put_object(
         &self,
         bucket: &str,
         key: &str,
         body: Vec<u8>,
+        sha256: &str,
     ) -> impl Future<Output = AwsResult<()>>;
     /// The HTTPS (or emulator) URL of an object, for `TemplateURL`.
     fn object_url(&self, bucket: &str, key: &str) -> String;

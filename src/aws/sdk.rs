@@ -66,6 +66,18 @@ impl Aws {
     }
 }
 
+/// S3's form of a SHA-256 checksum (base64 of the digest) from its hex.
+fn checksum_base64(hex: &str) -> Option<String> {
+    use base64::Engine;
+    if hex.len() != 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..32)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes?))
+}
+
 fn err<E>(what: &str, e: E) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -143,8 +155,7 @@ impl CloudFormation for Aws {
                 ChangeSetKind::Update => ChangeSetType::Update,
             })
             .capabilities(Capability::CapabilityIam)
-            .capabilities(Capability::CapabilityNamedIam)
-            .capabilities(Capability::CapabilityAutoExpand);
+            .capabilities(Capability::CapabilityNamedIam);
         if req.include_nested {
             call = call.include_nested_stacks(true);
         }
@@ -322,9 +333,15 @@ impl CloudFormation for Aws {
 }
 
 impl Storage for Aws {
-    async fn object_exists(&self, bucket: &str, key: &str) -> AwsResult<bool> {
-        match self.s3.head_object().bucket(bucket).key(key).send().await {
-            Ok(_) => Ok(true),
+    async fn object_matches(&self, bucket: &str, key: &str, sha256: &str) -> AwsResult<bool> {
+        let call = self
+            .s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled);
+        match call.send().await {
+            Ok(o) => Ok(o.checksum_sha256() == checksum_base64(sha256).as_deref()),
             Err(e) => {
                 let not_found = e.as_service_error().is_some_and(|s| s.is_not_found())
                     || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
@@ -337,11 +354,23 @@ impl Storage for Aws {
         }
     }
 
-    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> AwsResult<()> {
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        sha256: &str,
+    ) -> AwsResult<()> {
+        let checksum = checksum_base64(sha256).ok_or_else(|| AwsError {
+            code: None,
+            message: format!("PutObject: `{sha256}` is not a SHA-256 in hex"),
+        })?;
         self.s3
             .put_object()
             .bucket(bucket)
             .key(key)
+            .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
+            .checksum_sha256(checksum)
             .body(aws_sdk_s3::primitives::ByteStream::from(body))
             .send()
             .await
@@ -556,5 +585,16 @@ mod tests {
             super::percent_decode("%7B%22Service%22%3A%22lambda.amazonaws.com%22%7D"),
             r#"{"Service":"lambda.amazonaws.com"}"#
         );
+    }
+
+    #[test]
+    fn checksums_are_sent_as_s3_expects() {
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(
+            super::checksum_base64(empty).as_deref(),
+            Some("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+        );
+        assert_eq!(super::checksum_base64("abc"), None);
+        assert_eq!(super::checksum_base64(&"zz".repeat(32)), None);
     }
 }

@@ -353,6 +353,11 @@ fn serve(cli: &Cli, port: u16, watch: bool, release: bool) -> Outcome {
             println!("Press Ctrl-C to stop.");
         }
     }
+    if let Some(note) = local::environment::credentials_notice(cli.endpoint_url.as_deref(), |k| {
+        std::env::var(k).ok()
+    }) {
+        eprintln!("note: {note}");
+    }
     let _ = std::io::stdout().flush();
     let root = served.app.root();
     let shared: serve::Shared = Arc::new(RwLock::new(Arc::new(served)));

@@ -180,6 +180,11 @@ pub enum Command {
         /// Use the artifacts of the last `ferry build`
         #[arg(long)]
         no_build: bool,
+        /// Attach the permissions boundary that `ferry pipeline init`'s stack
+        /// creates (`<app>-<stage>-boundary`) to every role, unless the
+        /// manifest names one (`permissions_boundary:`)
+        #[arg(long)]
+        pipeline_boundary: bool,
     },
     /// Write a CodePipeline stack (pipeline.yaml) and its CodeBuild buildspec
     Pipeline {
@@ -390,7 +395,22 @@ fn manifest_path(cli: &Cli) -> Result<PathBuf, Failure> {
 pub(crate) fn load(cli: &Cli) -> Result<App, Failure> {
     let path = manifest_path(cli)?;
     match manifest::load(&path, &cli.stage) {
-        Ok(app) => Ok(app),
+        Ok(app) => {
+            if cli.quiet == 0 {
+                for w in manifest::check::warnings(&app) {
+                    eprintln!(
+                        "warning: {}:{}:{}: {}: {}{}",
+                        w.file.display(),
+                        w.pos.line,
+                        w.pos.column,
+                        w.path,
+                        w.message,
+                        w.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(app)
+        }
         Err(LoadError::Plain(m)) => Err(Failure::Message(m)),
         Err(LoadError::Invalid {
             diagnostics,
@@ -629,7 +649,7 @@ fn pipeline_init(
     if cli.quiet == 0 && cli.output == Output::Human {
         println!("next: commit both files, then create the stack:");
         println!(
-            "  aws cloudformation deploy --template-file pipeline.yaml --stack-name {}-pipeline --capabilities CAPABILITY_IAM \\",
+            "  aws cloudformation deploy --template-file pipeline.yaml --stack-name {}-pipeline --capabilities CAPABILITY_NAMED_IAM \\",
             apps[0].name
         );
         match source {

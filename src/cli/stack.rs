@@ -163,8 +163,13 @@ async fn run_async(cli: &Cli) -> Outcome {
             prefix,
             out,
             no_build,
+            pipeline_boundary,
         } => {
-            let app = load(cli)?;
+            let mut app = load(cli)?;
+            if *pipeline_boundary && app.permissions_boundary.is_none() {
+                app.permissions_boundary =
+                    Some(crate::names::boundary_policy_arn_sub(&app.name, &app.stage));
+            }
             let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);

@@ -521,15 +521,21 @@ pub async fn upload_artifacts<S: Storage>(
                 continue;
             }
             let key = format!("{prefix}{}/{}.zip", app.name, a.sha256);
-            if !s3.object_exists(bucket, &key).await? {
+            if !s3.object_matches(bucket, &key, &a.sha256).await? {
                 let bytes = std::fs::read(app.root().join(&a.path)).map_err(|e| {
                     format!("cannot read {}: {e} (run `ferry build`)", a.path.display())
                 })?;
+                if crate::build::archive::sha256_hex(&bytes) != a.sha256 {
+                    return Err(format!(
+                        "{} changed since `ferry build` recorded it: run `ferry build` again",
+                        a.path.display()
+                    ));
+                }
                 ui.info(&format!(
                     "Uploading {kind} {name} ({})",
                     crate::build::archive::human(bytes.len() as u64)
                 ));
-                s3.put_object(bucket, &key, bytes).await?;
+                s3.put_object(bucket, &key, bytes, &a.sha256).await?;
                 uploaded += 1;
             }
             let art = Artifact {
@@ -569,8 +575,10 @@ pub async fn upload_templates<S: Storage>(
             app.name,
             names::short_hash(body.as_bytes(), 16)
         );
-        if !s3.object_exists(bucket, &key).await? {
-            s3.put_object(bucket, &key, body.into_bytes()).await?;
+        let sha256 = crate::build::archive::sha256_hex(body.as_bytes());
+        if !s3.object_matches(bucket, &key, &sha256).await? {
+            s3.put_object(bucket, &key, body.into_bytes(), &sha256)
+                .await?;
         }
         if i == stacks.nested.len() {
             root_url = s3.object_url(bucket, &key);

@@ -87,6 +87,28 @@ const PASSED: [&str; 12] = [
     "AWS_LAMBDA_LOG_FORMAT",
 ];
 
+/// What `ferry local serve` says at start when functions get the caller's
+/// AWS credentials and no `--endpoint-url`: they then act on the real
+/// account. `var` reads ferry's own environment.
+pub fn credentials_notice(
+    endpoint_url: Option<&str>,
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    if endpoint_url.is_some() {
+        return None;
+    }
+    let source = if var("AWS_ACCESS_KEY_ID").is_some() {
+        "AWS_ACCESS_KEY_ID".to_string()
+    } else if let Some(p) = var("AWS_PROFILE") {
+        format!("profile `{p}`")
+    } else {
+        "the default AWS configuration".to_string()
+    };
+    Some(format!(
+        "functions run with your AWS credentials ({source}) and reach real AWS; pass --endpoint-url to use an emulator instead"
+    ))
+}
+
 /// The whole environment of a function's process, but for
 /// `AWS_LAMBDA_RUNTIME_API` (set per instance).
 pub fn variables(
@@ -235,6 +257,28 @@ pub fn resolve(app: &App, r: &Ref, cx: &Context) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn says_when_functions_get_real_credentials() {
+        let keys = |k: &str| (k == "AWS_ACCESS_KEY_ID").then(|| "AKIA...".to_string());
+        let said = credentials_notice(None, keys).unwrap();
+        assert!(said.contains("AWS_ACCESS_KEY_ID") && said.contains("--endpoint-url"));
+        let profile = |k: &str| (k == "AWS_PROFILE").then(|| "work".to_string());
+        assert!(
+            credentials_notice(None, profile)
+                .unwrap()
+                .contains("profile `work`")
+        );
+        assert!(
+            credentials_notice(None, |_| None)
+                .unwrap()
+                .contains("default AWS configuration")
+        );
+        assert_eq!(
+            credentials_notice(Some("http://127.0.0.1:5000"), keys),
+            None
+        );
+    }
     use super::*;
 
     fn app() -> App {

@@ -37,6 +37,23 @@ pub type Access = Arc<dyn Fn(&str) + Send + Sync>;
 
 pub type Shared = Arc<RwLock<Arc<Served>>>;
 
+/// Whether a request's `Host` names this server: its loopback address or
+/// `localhost`, with its port. Anything else may be a page on another site
+/// that reaches the server through DNS rebinding (a name of its own that
+/// resolves to 127.0.0.1), while the functions hold the developer's
+/// credentials.
+pub fn host_allowed(host: Option<&str>, port: u16) -> bool {
+    let Some(host) = host else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    let (name, given) = match host.rsplit_once(':') {
+        Some((n, p)) => (n.to_string(), p.parse::<u16>().ok()),
+        None => (host.clone(), Some(80)),
+    };
+    given == Some(port) && (name == "127.0.0.1" || name == "localhost")
+}
+
 /// Serves until the future `stop` completes.
 pub async fn run(
     listener: TcpListener,
@@ -44,6 +61,7 @@ pub async fn run(
     access: Access,
     stop: impl std::future::Future<Output = ()>,
 ) {
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let accept = async {
         loop {
             let Ok((stream, remote)) = listener.accept().await else {
@@ -56,7 +74,7 @@ pub async fn run(
                 let service = hyper::service::service_fn(move |req| {
                     let current = served.read().expect("lock").clone();
                     let access = access.clone();
-                    async move { Ok::<_, Infallible>(handle(current, req, remote, &access).await) }
+                    async move { Ok::<_, Infallible>(handle(current, req, remote, port, &access).await) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -89,12 +107,21 @@ async fn handle(
     served: Arc<Served>,
     req: hyper::Request<Incoming>,
     remote: SocketAddr,
+    port: u16,
     access: &Access,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let (r, function) = answer(&served, req, remote).await;
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let (r, function) = if host_allowed(host, port) {
+        answer(&served, req, remote).await
+    } else {
+        (http::Response::message(421, "Misdirected Request"), None)
+    };
     access(&format!(
         "{method} {path} -> {} {} ({:.1} ms)",
         function.as_deref().unwrap_or("-"),
@@ -279,5 +306,24 @@ pub async fn next_change(
             }
             Ok(None) | Err(_) => return Some(paths),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn only_its_own_host_and_port() {
+        assert!(host_allowed(Some("127.0.0.1:9000"), 9000));
+        assert!(host_allowed(Some("localhost:9000"), 9000));
+        assert!(host_allowed(Some("LocalHost:9000"), 9000));
+        assert!(host_allowed(Some("localhost"), 80));
+        assert!(!host_allowed(Some("localhost"), 9000));
+        assert!(!host_allowed(Some("127.0.0.1:9001"), 9000));
+        assert!(!host_allowed(Some("attacker.example:9000"), 9000));
+        assert!(!host_allowed(Some("127.0.0.1.nip.io:9000"), 9000));
+        assert!(!host_allowed(Some("localhost.:9000"), 9000));
+        assert!(!host_allowed(None, 9000));
     }
 }

@@ -7,6 +7,7 @@ use super::decode::{Cx, did_you_mean};
 use super::interp::{Attr, Ref, Section};
 use super::model::*;
 use super::sections::Declared;
+use crate::diagnostic::Diagnostic;
 
 pub fn check(cx: &mut Cx, app: &App, declared: &Declared) {
     check_refs(cx, app, declared);
@@ -209,4 +210,25 @@ fn affix_overlap(a: &Option<String>, b: &Option<String>, contains: fn(&str, &str
         (Some(a), Some(b)) => contains(a, b) || contains(b, a),
         _ => true,
     }
+}
+
+/// What validates but deserves a word: `*` in an action or a resource of
+/// `access.policies` (the role then reaches more than the app names).
+pub fn warnings(app: &App) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = app
+        .functions
+        .values()
+        .flat_map(|f| &f.access.wildcards)
+        .map(|loc| Diagnostic {
+            file: loc.file.clone(),
+            path: loc.path.clone(),
+            pos: loc.pos,
+            message:
+                "`*` in a policy of `access.policies`: the function may reach more than it names"
+                    .into(),
+            hint: Some("name the actions and resources it needs".into()),
+        })
+        .collect();
+    out.sort_by_key(|d| (d.pos.line, d.pos.column));
+    out
 }

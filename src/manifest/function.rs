@@ -461,9 +461,11 @@ fn access(cx: &mut Cx, n: &Node) -> Option<Access> {
         Section::StateMachines,
         Service::States,
     );
+    let mut wildcards = Vec::new();
     let policies = f
         .opt(cx, "policies", |cx, n| {
             cx.list(n, |cx, s| {
+                wildcards.extend(policy_wildcards(cx, s));
                 let t = cx.tree(s)?;
                 if !matches!(t, Tree::Map(_))
                     || t.get("Effect").is_none()
@@ -492,7 +494,43 @@ fn access(cx: &mut Cx, n: &Node) -> Option<Access> {
         functions,
         state_machines,
         policies,
+        wildcards,
     })
+}
+
+/// Where an IAM statement has a wildcard action (`*`, `s3:*`, `s3:Get*`)
+/// or a resource that is `*` or any resource of a service, region or
+/// account (`arn:aws:s3:::*`); a path below a named resource
+/// (`parameter/app/*`) is fine.
+fn policy_wildcards(cx: &mut Cx, statement: &Node) -> Vec<Loc> {
+    let mut out = Vec::new();
+    for (k, v) in statement.as_map().unwrap_or_default() {
+        let action = match k.name.as_str() {
+            "Action" | "NotAction" => true,
+            "Resource" | "NotResource" => false,
+            _ => continue,
+        };
+        let values: Vec<&Node> = match &v.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![v],
+        };
+        for n in values {
+            let Value::Str(s) = &n.value else { continue };
+            if (action && s.contains('*')) || (!action && broad_resource(s)) {
+                out.push(cx.at(k.name.as_str(), |cx| cx.loc(n.pos)));
+            }
+        }
+    }
+    out
+}
+
+/// `*`, or an ARN with `*` for its service, region or account, or for the
+/// whole of its resource part.
+fn broad_resource(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    s == "*"
+        || parts.iter().take(5).any(|p| *p == "*")
+        || parts.get(5).is_some_and(|r| r.starts_with('*'))
 }
 
 /// A level (`write`) or a list of the service's actions (`[PutItem]`).
@@ -1184,6 +1222,15 @@ fn principal(cx: &mut Cx, n: &Node) -> Option<Principal> {
                 }
                 Some(s)
             });
+            // Without a source, any account's resource of that service
+            // could invoke the function (a confused deputy).
+            if !f.written("source_arn") && !f.written("source_account") {
+                cx.error_hint(
+                    n.pos,
+                    "a service principal needs `source_arn` or `source_account`",
+                    Some("name the resource that invokes the function (`source_arn`) or its account (`source_account`)".into()),
+                );
+            }
             let source_arn = f.opt(cx, "source_arn", |cx, v| cx.interp(v));
             let source_account = f.opt(cx, "source_account", account);
             service.map(|service| Principal::Service {

@@ -109,6 +109,9 @@ pub struct App {
     pub name: String,
     pub stage: String,
     pub region: Option<String>,
+    /// The managed policy attached as permissions boundary to every role
+    /// ferry creates (`permissions_boundary:`, an ARN).
+    pub permissions_boundary: Option<String>,
     pub parameters: BTreeMap<String, Parameter>,
     pub tables: BTreeMap<String, Table>,
     pub queues: BTreeMap<String, Queue>,
@@ -463,6 +466,9 @@ pub struct Access {
     pub state_machines: BTreeMap<String, Grant>,
     /// Raw IAM statements, copied as written.
     pub policies: Vec<Tree>,
+    /// Where `policies` has `*` in an action or a resource: allowed, but
+    /// worth a warning.
+    pub wildcards: Vec<Loc>,
 }
 
 impl Access {

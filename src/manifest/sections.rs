@@ -127,9 +127,10 @@ impl Declared {
 }
 
 /// The keys of the manifest's top level.
-const TOP_LEVEL_KEYS: [&str; 15] = [
+const TOP_LEVEL_KEYS: [&str; 16] = [
     "app",
     "region",
+    "permissions_boundary",
     "defaults",
     "parameters",
     "stages",
@@ -219,6 +220,18 @@ pub fn decode_app(
             cx.error(
                 n.pos,
                 format!("invalid region `{s}`: expected a region such as `us-east-1`"),
+            );
+            return None;
+        }
+        Some(s)
+    });
+    let permissions_boundary = f.opt(cx, "permissions_boundary", |cx, n| {
+        let s = cx.string(n)?;
+        if !valid_policy_arn(&s) {
+            cx.error_hint(
+                n.pos,
+                format!("invalid permissions boundary `{s}`: expected the ARN of a managed policy"),
+                Some("e.g. `arn:aws:iam::123456789012:policy/boundary`".into()),
             );
             return None;
         }
@@ -344,6 +357,7 @@ pub fn decode_app(
         name: name.unwrap_or_default(),
         stage: stage.to_string(),
         region,
+        permissions_boundary,
         parameters,
         tables,
         queues,
@@ -358,6 +372,18 @@ pub fn decode_app(
         protected: chosen_protected,
     };
     Some((app, declared))
+}
+
+/// `arn:<partition>:iam::<12 digits>:policy/<path and name>`.
+fn valid_policy_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+    if partition.starts_with("aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.strip_prefix("policy/").is_some_and(|n| {
+            !n.is_empty() && !n.ends_with('/') && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_/".contains(&b))
+        }))
 }
 
 fn valid_region(s: &str) -> bool {

@@ -409,7 +409,10 @@ pub fn function(
     }
 
     if f.role.is_none() {
-        t.add(ids.role(), policy::role("lambda.amazonaws.com", &policy));
+        t.add(
+            ids.role(),
+            policy::role(app, "lambda.amazonaws.com", &policy),
+        );
     }
     t.output(
         ids.alias_output(),
@@ -658,7 +661,7 @@ fn autoscaling(
             "ResourceId": format!("function:{physical}:{alias}"),
             "ScalableDimension": "lambda:function:ProvisionedConcurrency",
             "ServiceNamespace": "lambda",
-            "RoleARN": arn("iam::${AWS::AccountId}:role/aws-service-role/lambda.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency"),
+            "RoleARN": arn(&format!("iam::${{AWS::AccountId}}:role/{}", names::LAMBDA_CONCURRENCY_SCALING_ROLE)),
         }),
     );
     depends_on(&mut target, &[ids.alias()]);

@@ -27,7 +27,7 @@ pub fn state_machines(app: &App, t: &mut Template) {
         if m.tracing {
             policy::xray(&mut p);
         }
-        t.add(&role_id, policy::role("states.amazonaws.com", &p));
+        t.add(&role_id, policy::role(app, "states.amazonaws.com", &p));
         let mut props = json!({
             "StateMachineName": names::physical(&app.name, &app.stage, name),
             "StateMachineType": match m.ty { MachineType::Standard => "STANDARD", MachineType::Express => "EXPRESS" },
@@ -50,7 +50,7 @@ pub fn state_machines(app: &App, t: &mut Template) {
             vec!["states:StartExecution".into()],
             vec![r#ref(&id)],
         );
-        t.add(&events_role, policy::role("events.amazonaws.com", &ep));
+        t.add(&events_role, policy::role(app, "events.amazonaws.com", &ep));
         for (i, trig) in m.triggers.iter().enumerate() {
             let target = json!({ "Arn": { "Ref": id }, "Id": "Target", "RoleArn": get_att(&events_role, "Arn") });
             match &trig.kind {

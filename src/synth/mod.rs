@@ -237,7 +237,7 @@ fn code_deploy(app: &App, t: &mut Template) {
     );
     t.add(
         names::CODE_DEPLOY_ROLE,
-        policy::role("codedeploy.amazonaws.com", &p),
+        policy::role(app, "codedeploy.amazonaws.com", &p),
     );
 }
 

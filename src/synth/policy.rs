@@ -212,7 +212,7 @@ pub fn bus_arn(app: &App, b: &crate::manifest::interp::Interp) -> Value {
     }
 }
 
-/// X-Ray and VPC actions: AWS requires `Resource: "*"` for them.
+/// X-Ray actions: AWS requires `Resource: "*"` for them (no resource types).
 pub fn xray(p: &mut Policy) {
     p.allow(
         "XRay",
@@ -224,18 +224,28 @@ pub fn xray(p: &mut Policy) {
     );
 }
 
+/// What Lambda does with a VPC function's role: network interfaces in the
+/// function's subnets, of this account and region.
+pub const VPC_INTERFACE_ACTIONS: &[&str] = &[
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+];
+
 pub fn vpc(p: &mut Policy) {
     p.allow(
         "VpcNetworkInterfaces",
-        [
-            "ec2:CreateNetworkInterface",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DeleteNetworkInterface",
-            "ec2:AssignPrivateIpAddresses",
-            "ec2:UnassignPrivateIpAddresses",
-        ]
-        .map(String::from)
-        .to_vec(),
+        VPC_INTERFACE_ACTIONS
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
+        vec![arn("ec2:${AWS::Region}:${AWS::AccountId}:*")],
+    );
+    // EC2's Describe actions have no resource types: AWS requires `*`.
+    p.allow(
+        "VpcDescribeNetworkInterfaces",
+        vec!["ec2:DescribeNetworkInterfaces".into()],
         vec![json!("*")],
     );
 }
@@ -249,20 +259,32 @@ pub fn logs(log_group_id: &str, p: &mut Policy) {
     );
 }
 
-/// A role trusting `service`, with one inline policy.
-pub fn role(service: &str, policy: &Policy) -> Value {
+/// A role trusting `service`, with one inline policy and the app's
+/// permissions boundary. Services other than Lambda assume it only for
+/// this account (`aws:SourceAccount`), so that another account's resource
+/// cannot have the service act with this role.
+pub fn role(app: &App, service: &str, policy: &Policy) -> Value {
+    let mut trust = json!({
+        "Effect": "Allow",
+        "Principal": { "Service": service },
+        "Action": "sts:AssumeRole"
+    });
+    if service != "lambda.amazonaws.com" {
+        trust["Condition"] =
+            json!({ "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } });
+    }
     let mut props = json!({
-        "AssumeRolePolicyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": { "Service": service },
-                "Action": "sts:AssumeRole"
-            }]
-        }
+        "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [trust] }
     });
     if !policy.statements.is_empty() {
         props["Policies"] = json!([{ "PolicyName": "ferry", "PolicyDocument": policy.document() }]);
+    }
+    if let Some(b) = &app.permissions_boundary {
+        props["PermissionsBoundary"] = if b.contains("${") {
+            json!({ "Fn::Sub": b })
+        } else {
+            json!(b)
+        };
     }
     json!({ "Type": "AWS::IAM::Role", "Properties": props })
 }

@@ -9,9 +9,15 @@ use super::{Artifacts, code_location};
 use crate::manifest::model::*;
 use crate::names;
 
+/// Template parameters with the stage's value as `Default`, but for
+/// `no_echo` ones: their value is passed at deploy time and never written
+/// into a template.
 pub fn parameters(app: &App, t: &mut Template) {
     for (name, p) in &app.parameters {
-        let mut v = json!({ "Type": p.ty, "Default": p.value });
+        let mut v = json!({ "Type": p.ty });
+        if !p.no_echo {
+            v["Default"] = json!(p.value);
+        }
         if !p.allowed.is_empty() {
             v["AllowedValues"] = json!(p.allowed);
         }

@@ -56,6 +56,74 @@ pub fn cfn_lint_errors(files: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// `.tools/checkov/bin/checkov` (`scripts/setup` makes it), or the program
+/// named by `CHECKOV`.
+pub fn checkov() -> PathBuf {
+    match std::env::var_os("CHECKOV") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let p = repo().join(".tools/checkov/bin/checkov");
+            assert!(p.exists(), "{} is missing: run scripts/setup", p.display());
+            p
+        }
+    }
+}
+
+/// checkov's IAM checks for CloudFormation (as of checkov 3.3.30): no
+/// policy attached to users, no public or cross-account trust, no `*`
+/// actions or admin policies, no credentials exposure, data exfiltration,
+/// unconstrained permissions management, privilege escalation or
+/// unconstrained writes; and Lambda permissions for services limited by
+/// source.
+pub const CHECKOV_IAM_CHECKS: &str = "CKV_AWS_40,CKV_AWS_60,CKV_AWS_61,CKV_AWS_62,CKV_AWS_63,CKV_AWS_107,CKV_AWS_108,CKV_AWS_109,CKV_AWS_110,CKV_AWS_111,CKV2_AWS_68,CKV_AWS_364";
+
+/// The failures of checkov's IAM checks on every template under `dir`
+/// (one checkov run), one line each: check, resource, file; and how many
+/// checks passed.
+pub fn checkov_iam_failures(dir: &Path) -> (Vec<String>, usize) {
+    let o = Command::new(checkov())
+        .args([
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+        ])
+        .args(["--check", CHECKOV_IAM_CHECKS, "-o", "json", "-d"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov output is not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    // One report per framework, or the report alone.
+    let reports: Vec<&serde_json::Value> = match &found {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    for r in reports {
+        passed += r["summary"]["passed"].as_u64().unwrap_or(0) as usize;
+        for c in r["results"]["failed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            failed.push(format!(
+                "{} {} {}",
+                c["check_id"].as_str().unwrap_or(""),
+                c["resource"].as_str().unwrap_or(""),
+                c["file_path"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    (failed, passed)
+}
+
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,
