@@ -18,6 +18,7 @@ use super::api::{self, Invocation};
 use super::environment::{Context, LOCAL_ACCOUNT};
 use super::http::{self, Route, RouteKind};
 use super::instance;
+use super::invoke_api;
 use super::pool::Pool;
 use crate::manifest::model::{App, HttpAuth};
 
@@ -94,7 +95,11 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let (r, function) = answer(&served, req, remote).await;
+    let (r, function) = if invoke_api::is_invoke(&path) {
+        invoke_api::answer(served.clone(), req, access).await
+    } else {
+        answer(&served, req, remote).await
+    };
     access(&format!(
         "{method} {path} -> {} {} ({:.1} ms)",
         function.as_deref().unwrap_or("-"),
