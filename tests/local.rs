@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-app")
 }
@@ -957,7 +959,8 @@ fn boto3_invokes_local_functions_through_the_invoke_api() {
     let Some(python) = python() else {
         panic!("boto3 is needed: run ./scripts/test, which sets up .venv");
     };
-    let s = Served::start(&fixture(), &[]);
+    let server_log = tempfile::NamedTempFile::new().unwrap();
+    let s = Served::start_with_stderr(&fixture(), &[], Stdio::from(server_log.reopen().unwrap()));
     let out = Command::new(python)
         .args(["-c", BOTO3_CALLS, &s.port.to_string()])
         .output()
@@ -995,6 +998,21 @@ fn boto3_invokes_local_functions_through_the_invoke_api() {
         "the tail holds this invocation's logs only: {err}"
     );
     assert_eq!(r["event"]["status"], 202);
+    // The event ran after the 202, under the function's async policy.
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(server_log.path()).unwrap();
+        if text.contains("echo: async ")
+            && text.contains(" Success: 1 attempt; no destination is set")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the async invocation did not run:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(r["dry_run"]["status"], 204);
     assert_eq!(r["nope"]["code"], "ResourceNotFoundException");
     assert_eq!(r["nope"]["status"], 404);
@@ -1116,4 +1134,62 @@ fn a_queue_trigger_filters_batches_redelivers_failed_items_and_dead_letters() {
         r["deadLettered"][0]["body"],
         r#"{"type":"job","n":2,"fail":true}"#
     );
+}
+
+const SQS_CALLS: &str = r#"
+import json, sys
+import boto3
+endpoint, action = sys.argv[1], sys.argv[2]
+sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="eu-west-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+if action == "create":
+    sqs.create_queue(QueueName="local-fixture-dev-jobs-dlq")
+else:
+    url = sqs.get_queue_url(QueueName="local-fixture-dev-jobs-dlq")["QueueUrl"]
+    r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    print(json.dumps([m["Body"] for m in r.get("Messages", [])]))
+"#;
+
+#[test]
+fn dead_letters_are_sent_to_the_queue_on_an_emulator() {
+    let Some(python) = python() else {
+        panic!("boto3 is needed: run ./scripts/test, which sets up .venv");
+    };
+    let moto = common::Moto::start();
+    let sqs = |action: &str| {
+        let out = Command::new(&python)
+            .args(["-c", SQS_CALLS, &moto.endpoint(), action])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    sqs("create");
+    let body = r#"{"type":"job","n":2,"fail":true}"#;
+    let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["--output", "json", "local", "send", "jobs", body])
+        .args(["--endpoint-url", &moto.endpoint()])
+        .current_dir(fixture())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    assert_eq!(
+        r["deadLettered"][0]["sentTo"],
+        format!(
+            "{}/123456789012/local-fixture-dev-jobs-dlq",
+            moto.endpoint()
+        )
+    );
+    let received: Vec<String> = serde_json::from_slice(&sqs("receive").stdout).unwrap();
+    assert_eq!(received, vec![body.to_string()]);
 }

@@ -632,6 +632,7 @@ fn send(
         },
     ));
     drop(pool);
+    let sent = forward_dead_letters(cli, &app, queue, &report.dead_lettered, &cx, &rt)?;
     match cli.output {
         Output::Json => println!(
             "{}",
@@ -641,7 +642,12 @@ fn send(
                 "invocations": report.invocations,
                 "processed": report.processed,
                 "filteredOut": report.filtered_out,
-                "deadLettered": report.dead_lettered.iter().map(|(id, body)| json!({ "messageId": id, "body": body })).collect::<Vec<_>>(),
+                "deadLettered": report.dead_lettered.iter().zip(sent.iter().map(Some).chain(std::iter::repeat(None))).map(|((id, body), sent)| json!({
+                    "messageId": id,
+                    "body": body,
+                    "sentTo": sent.map(|(url, _)| url),
+                    "sentMessageId": sent.map(|(_, m)| m),
+                })).collect::<Vec<_>>(),
                 "givenUp": report.given_up,
                 "messages": report.messages.iter().map(|(id, body)| json!({ "messageId": id, "body": body })).collect::<Vec<_>>(),
                 "steps": steps,
@@ -732,4 +738,48 @@ fn describe_step(
             json!({ "step": "givenUp", "ids": [id], "receives": receives }),
         ),
     }
+}
+
+/// With `--endpoint-url` (a local emulator such as moto), sends the
+/// dead-lettered messages to the dead-letter queue there, and returns
+/// (queue URL, message id) for each. Without one, nothing leaves this
+/// machine.
+fn forward_dead_letters(
+    cli: &Cli,
+    app: &App,
+    queue: &str,
+    dead: &[(String, String)],
+    cx: &Context,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Vec<(String, String)>, Failure> {
+    use crate::aws::Queues;
+    use crate::manifest::interp::{Attr, Ref, Section};
+    let Some(dlq) = app.queues.get(queue).and_then(|q| q.dead_letter.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    if dead.is_empty() || cx.endpoint_url.is_none() {
+        return Ok(Vec::new());
+    }
+    let url = local::environment::resolve(
+        app,
+        &Ref::Attr(Section::Queues, dlq.queue.clone(), Attr::Url),
+        cx,
+    );
+    rt.block_on(async {
+        let aws = super::stack::connect(cli, Some(app)).await?;
+        let mut sent = Vec::new();
+        for (id, body) in dead {
+            let message_id = aws.send_message(&url, body).await.map_err(|e| {
+                Failure::Message(format!(
+                    "cannot send {id} to the dead-letter queue {url}: {}",
+                    e.message
+                ))
+            })?;
+            if human(cli) {
+                eprintln!("{id}: sent to {url} (MessageId: {message_id})");
+            }
+            sent.push((url.clone(), message_id));
+        }
+        Ok(sent)
+    })
 }
