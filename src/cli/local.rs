@@ -678,6 +678,10 @@ fn describe_step(
     use poller::Step;
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     match step {
+        Step::Sent { id, body } => (
+            format!("{id}: {body}"),
+            json!({ "step": "sent", "ids": [id] }),
+        ),
         Step::FilteredOut { id } => (
             format!("{id}: no filter matches: deleted without invoking {function}"),
             json!({ "step": "filteredOut", "ids": [id] }),

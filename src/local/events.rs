@@ -158,8 +158,9 @@ pub fn for_trigger(
                 body,
                 receive_count: 1,
                 sent_ms: stamp.epoch_ms,
+                first_received_ms: stamp.epoch_ms,
             };
-            sqs_event(vec![sqs_record(app, &q.queue, &m, stamp.epoch_ms, cx)])
+            sqs_event(vec![sqs_record(app, &q.queue, &m, cx)])
         }
         TriggerKind::Stream(s) => stream_event(app, s, cx, stamp),
         TriggerKind::Topic(t) => topic_event(app, t, cx, stamp),
@@ -333,10 +334,12 @@ pub struct Message {
     /// How many times it has been received, this time included.
     pub receive_count: u32,
     pub sent_ms: u64,
+    /// When it was first received.
+    pub first_received_ms: u64,
 }
 
 /// The record of one SQS message in a Lambda event.
-pub fn sqs_record(app: &App, queue: &str, m: &Message, received_ms: u64, cx: &Context) -> Value {
+pub fn sqs_record(app: &App, queue: &str, m: &Message, cx: &Context) -> Value {
     let arn = environment::resolve(
         app,
         &Ref::Attr(Section::Queues, queue.to_string(), Attr::Arn),
@@ -347,7 +350,7 @@ pub fn sqs_record(app: &App, queue: &str, m: &Message, received_ms: u64, cx: &Co
         "ApproximateReceiveCount": m.receive_count.to_string(),
         "SentTimestamp": m.sent_ms.to_string(),
         "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-        "ApproximateFirstReceiveTimestamp": received_ms.to_string(),
+        "ApproximateFirstReceiveTimestamp": m.first_received_ms.to_string(),
     });
     if fifo {
         attributes["MessageGroupId"] = json!("1");

@@ -96,6 +96,11 @@ pub fn failed_ids(outcome: &Outcome, ids: &[String], report_item_failures: bool)
 /// What happened, step by step, for people.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
+    /// A message put on the queue.
+    Sent {
+        id: String,
+        body: String,
+    },
     /// No filter matches: deleted without invoking.
     FilteredOut {
         id: String,
@@ -183,8 +188,15 @@ pub async fn deliver(
             body: b.clone(),
             receive_count: 0,
             sent_ms,
+            first_received_ms: 0,
         })
         .collect();
+    for m in &pending {
+        on_step(Step::Sent {
+            id: m.id.clone(),
+            body: m.body.clone(),
+        });
+    }
     report.messages = pending
         .iter()
         .map(|m| (m.id.clone(), m.body.clone()))
@@ -199,7 +211,10 @@ pub async fn deliver(
                 && let Some(mut m) = pending.pop_front()
             {
                 m.receive_count += 1;
-                let record = events::sqs_record(app, &q.queue, &m, now, cx);
+                if m.first_received_ms == 0 {
+                    m.first_received_ms = now;
+                }
+                let record = events::sqs_record(app, &q.queue, &m, cx);
                 if passes(app, q, &record, cx) {
                     batch.push(m);
                 } else {
@@ -221,7 +236,7 @@ pub async fn deliver(
             }
             let records: Vec<Value> = batch
                 .iter()
-                .map(|m| events::sqs_record(app, &q.queue, m, now, cx))
+                .map(|m| events::sqs_record(app, &q.queue, m, cx))
                 .collect();
             let ids: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
             let inv = Invocation::new(
