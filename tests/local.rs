@@ -890,6 +890,10 @@ fn every_generated_event_fits_its_aws_lambda_events_type() {
         list[2]["event"],
         serde_json::json!({ "job": "local-fixture-nightly" })
     );
+    // A cron schedule is fired by hand, with its payload.
+    let c = invoke_typed(&["--trigger", "2"]);
+    assert_eq!(c["kind"], "payload");
+    assert_eq!(c["payload"]["job"], "local-fixture-nightly");
     let kinesis = list[4]["event"].to_string();
     let k = invoke_typed(&["--payload", &kinesis]);
     assert_eq!(k["kind"], "kinesis");

@@ -19,6 +19,7 @@ pub(super) fn run(cli: &Cli, command: &LocalCommand) -> Outcome {
             function,
             payload,
             event,
+            trigger,
             asynchronous,
             client_context,
             release,
@@ -28,6 +29,7 @@ pub(super) fn run(cli: &Cli, command: &LocalCommand) -> Outcome {
             Body {
                 payload,
                 event: event.as_deref(),
+                trigger: *trigger,
             },
             *asynchronous,
             client_context.as_deref(),
@@ -111,10 +113,12 @@ fn as_json(bytes: &[u8]) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-/// What to invoke with: a payload, or the event of a trigger kind.
+/// What to invoke with: a payload, the event of a trigger kind, or of one
+/// trigger.
 struct Body<'a> {
     payload: &'a str,
     event: Option<&'a str>,
+    trigger: Option<usize>,
 }
 
 /// A fresh stamp for generated events: now, and a random seed for ids.
@@ -125,19 +129,29 @@ fn stamp() -> events::Stamp {
     }
 }
 
-/// The event trigger `kind` of `function` delivers.
+/// The event of trigger `index` of `function`.
 fn generated_event(
     app: &App,
     function: &str,
-    kind: &str,
+    index: usize,
     cx: &Context,
 ) -> Result<Vec<u8>, Failure> {
-    let kind = events::Kind::parse(kind)
-        .ok_or_else(|| Failure::Message(format!("unknown event kind `{kind}`")))?;
-    let index = events::trigger_of_kind(app, function, kind).map_err(Failure::Message)?;
     let event = events::for_trigger(app, function, index, cx, &stamp())
-        .ok_or_else(|| Failure::Message(format!("function `{function}` has no trigger {index}")))?;
+        .ok_or_else(|| Failure::Message(no_trigger(app, function, index)))?;
     Ok(event.to_string().into_bytes())
+}
+
+/// Says that trigger `index` does not exist, and which do.
+fn no_trigger(app: &App, function: &str, index: usize) -> String {
+    let n = app.functions.get(function).map_or(0, |f| f.triggers.len());
+    match n {
+        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
+        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
+        n => format!(
+            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
+            n - 1
+        ),
+    }
 }
 
 fn invoke(
@@ -161,9 +175,15 @@ fn invoke(
         cli.endpoint_url.as_deref(),
         9000,
     );
-    let body = match body.event {
-        Some(kind) => generated_event(&app, function, kind, &cx)?,
-        None => read_payload(body.payload)?,
+    let body = match (body.event, body.trigger) {
+        (_, Some(index)) => generated_event(&app, function, index, &cx)?,
+        (Some(kind), None) => {
+            let kind = events::Kind::parse(kind)
+                .ok_or_else(|| Failure::Message(format!("unknown event kind `{kind}`")))?;
+            let index = events::trigger_of_kind(&app, function, kind).map_err(Failure::Message)?;
+            generated_event(&app, function, index, &cx)?
+        }
+        (None, None) => read_payload(body.payload)?,
     };
     if let Some(c) = client_context {
         serde_json::from_str::<Value>(c)
@@ -492,14 +512,7 @@ fn events(cli: &Cli, function: &str, trigger: Option<usize>) -> Outcome {
     );
     let indexes: Vec<usize> = match trigger {
         Some(i) if i < f.triggers.len() => vec![i],
-        Some(_) => {
-            return Err(Failure::Message(format!(
-                "function `{function}` has {} trigger{}: --trigger takes 0 to {}",
-                f.triggers.len(),
-                if f.triggers.len() == 1 { "" } else { "s" },
-                f.triggers.len().saturating_sub(1)
-            )));
-        }
+        Some(i) => return Err(Failure::Message(no_trigger(&app, function, i))),
         None if f.triggers.is_empty() => {
             return Err(Failure::Message(format!(
                 "function `{function}` has no triggers: invoke it with `ferry local invoke {function} --payload JSON`"

@@ -117,6 +117,10 @@ pub enum LocalCommand {
         #[arg(long, value_name = "KIND", conflicts_with = "payload",
               value_parser = clap::builder::PossibleValuesParser::new(crate::manifest::model::TriggerKind::KEYS))]
         event: Option<String>,
+        /// Invoke with the event of this trigger (its index in the function's
+        /// `triggers`, from 0)
+        #[arg(long, value_name = "N", conflicts_with_all = ["payload", "event"])]
+        trigger: Option<usize>,
         /// Invoke asynchronously: apply the retry policy (waits shortened) and
         /// print the destination record
         #[arg(long = "async")]

@@ -2,7 +2,7 @@
 //! each enabled `rate(...)` schedule fires on its period with its payload
 //! (or EventBridge's `Scheduled Event`); `cron(...)` schedules are listed
 //! with their next time, to be fired by hand with
-//! `ferry local invoke FUNCTION --event schedule`. Periods may be divided
+//! `ferry local invoke FUNCTION --trigger N` (or `--event schedule`). Periods may be divided
 //! by a time scale, so that a test sees `rate(1 minute)` fire every second.
 
 use std::time::Duration;
@@ -57,6 +57,7 @@ pub fn entries(app: &App, now: u64) -> Vec<Entry> {
 /// How a listed schedule will run, for people.
 pub fn describe(e: &Entry, scale: u32) -> String {
     let what = format!("{} {}", e.function, e.expression);
+    let by_hand = format!("ferry local invoke {} --trigger {}", e.function, e.index);
     if !e.enabled {
         return format!("{what}: disabled");
     }
@@ -67,14 +68,10 @@ pub fn describe(e: &Entry, scale: u32) -> String {
         ),
         (Some(p), _) => format!("{what}: every {p}s"),
         (None, Some(n)) => format!(
-            "{what}: next at {} (not fired locally: `ferry local invoke {} --event schedule`)",
-            iso_time(n * 1000),
-            e.function
+            "{what}: next at {} (not fired locally: `{by_hand}`)",
+            iso_time(n * 1000)
         ),
-        (None, None) => format!(
-            "{what}: not fired locally (`ferry local invoke {} --event schedule`)",
-            e.function
-        ),
+        (None, None) => format!("{what}: not fired locally (`{by_hand}`)"),
     }
 }
 
@@ -161,6 +158,9 @@ mod tests {
             describe(&e[0], 60),
             "tick rate(2 minutes): every 120s, shortened 60 times to 2.0s"
         );
-        assert!(describe(&e[1], 1).contains("next at 2025-12-02T12:00:00Z"));
+        assert_eq!(
+            describe(&e[1], 1),
+            "tick cron(0 12 * * ? *): next at 2025-12-02T12:00:00Z (not fired locally: `ferry local invoke tick --trigger 1`)"
+        );
     }
 }
