@@ -375,6 +375,43 @@ mod tests {
     }
 
     #[test]
+    fn answers_carry_lambdas_headers() {
+        let out = Outcome {
+            request_id: "id-1".into(),
+            result: instance::Result::Error {
+                error_type: "Oops".into(),
+                body: hyper::body::Bytes::from_static(br#"{"errorType":"Oops"}"#),
+            },
+            duration: std::time::Duration::ZERO,
+            init: None,
+            max_memory_mb: None,
+            alive: true,
+            tail: format!("{}END\n", "x".repeat(5000)),
+        };
+        let r = invoked(&out, true);
+        let h = |k: &str| {
+            r.headers
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(r.status, 200);
+        assert_eq!(h("x-amz-function-error").as_deref(), Some("Unhandled"));
+        assert_eq!(h("x-amz-executed-version").as_deref(), Some("$LATEST"));
+        let tail = base64::engine::general_purpose::STANDARD
+            .decode(h("x-amz-log-result").unwrap_or_default())
+            .unwrap_or_default();
+        assert_eq!(tail.len(), 4096, "the last 4 KB");
+        assert!(tail.ends_with(b"END\n"));
+        assert!(
+            invoked(&out, false)
+                .headers
+                .iter()
+                .all(|(k, _)| k != "x-amz-log-result")
+        );
+    }
+
+    #[test]
     fn paths_and_types() {
         assert_eq!(
             parse_path(
