@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-app")
 }
@@ -317,21 +319,57 @@ fn bad_input_is_a_clear_error() {
     ] {
         assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
     }
-    // An app without routes has nothing to serve.
+    // An app whose only function is a container image has nothing to serve.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("ferry.yaml"),
-        "app: quiet\nfunctions:\n  job: {}\n",
+        "app: quiet\nfunctions:\n  job:\n    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/job:1\n",
     )
     .unwrap();
     let out = ferry_in(dir.path(), &["local", "serve"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("no HTTP routes or function URLs to serve"),
+        stderr(&out).contains("no functions built from a crate to serve"),
         "{}",
         stderr(&out)
     );
     assert!(!stderr(&out).contains("panicked"));
+    // Generated events: a kind the function has no trigger of, a trigger
+    // out of range, an unknown kind, a queue nobody consumes.
+    let out = ferry(&["local", "invoke", "echo", "--event", "queue"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("function `echo` has no `queue` trigger (it has no triggers)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ferry(&["local", "events", "typed", "--trigger", "99"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--trigger takes 0 to 9"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ferry(&["local", "invoke", "typed", "--event", "sqs"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown kind is a usage error"
+    );
+    let out = ferry(&["local", "send", "failures", "hello"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no function has a trigger on queue `failures`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ferry(&["local", "send", "jobz", "hello"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean `jobs`?"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // ---- serve ----
@@ -351,13 +389,17 @@ impl Drop for Served {
 
 impl Served {
     fn start(dir: &Path, extra: &[&str]) -> Served {
+        Served::start_with_stderr(dir, extra, Stdio::null())
+    }
+
+    fn start_with_stderr(dir: &Path, extra: &[&str], stderr: Stdio) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
             .args(["local", "serve", "--port", "0"])
             .args(extra)
             .current_dir(dir)
             .env("CARGO_TARGET_DIR", target_dir())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -781,4 +823,396 @@ fn cancelled_invocations_do_not_use_up_the_instances() {
             out.result
         );
     });
+}
+
+// ---- generated events, the Invoke API, schedules and queues ----
+
+/// `ferry local invoke typed --event KIND`: the handler takes the event into
+/// its `aws_lambda_events` type, and answers what it read.
+fn invoke_typed(args: &[&str]) -> Value {
+    let mut all = vec!["--output", "json", "local", "invoke", "typed"];
+    all.extend_from_slice(args);
+    let out = ferry(&all);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    let r = stdout_json(&out);
+    assert!(
+        r["functionError"].is_null(),
+        "{args:?}: the typed handler refused the event: {}",
+        r["payload"]
+    );
+    r["payload"].clone()
+}
+
+#[test]
+fn every_generated_event_fits_its_aws_lambda_events_type() {
+    let acct = "123456789012";
+    let q = invoke_typed(&["--event", "queue"]);
+    assert_eq!(q["kind"], "queue");
+    assert_eq!(
+        q["source_arn"],
+        format!("arn:aws:sqs:eu-west-1:{acct}:local-fixture-dev-jobs")
+    );
+    assert_eq!(
+        q["bodies"][0], r#"{"type":"job"}"#,
+        "the body passes the filter"
+    );
+    assert_eq!(q["batchItemFailures"], serde_json::json!([]));
+    let s = invoke_typed(&["--event", "schedule"]);
+    assert_eq!(s["kind"], "event");
+    assert_eq!(s["detail_type"], "Scheduled Event");
+    assert_eq!(
+        s["resources"][0],
+        format!("arn:aws:events:eu-west-1:{acct}:rule/local-fixture-dev-TypedSchedule1")
+    );
+    let d = invoke_typed(&["--event", "stream"]);
+    assert_eq!(d["kind"], "stream");
+    assert!(
+        d["source_arn"].as_str().unwrap().starts_with(&format!(
+            "arn:aws:dynamodb:eu-west-1:{acct}:table/local-fixture-dev-items/stream/"
+        )),
+        "{d}"
+    );
+    assert_eq!(d["keys"], serde_json::json!(["id"]));
+    assert_eq!(d["has_old_image"], true, "new_and_old_images");
+    let t = invoke_typed(&["--event", "topic"]);
+    assert_eq!(
+        t["topic_arn"],
+        format!("arn:aws:sns:eu-west-1:{acct}:local-fixture-dev-news")
+    );
+    let b = invoke_typed(&["--event", "bucket"]);
+    assert_eq!(
+        b["bucket"],
+        format!("local-fixture-dev-uploads-{acct}-eu-west-1")
+    );
+    assert_eq!(b["key"], "in/sample.json");
+    assert_eq!(b["event_name"], "ObjectCreated:Put");
+    let e = invoke_typed(&["--event", "event"]);
+    assert_eq!(e["source"], "local.fixture");
+    assert_eq!(e["detail_type"], "Thing Done");
+    let h = invoke_typed(&["--event", "http"]);
+    assert_eq!(h["kind"], "http");
+    assert_eq!(h["route_key"], "GET /typed/{id}");
+    assert_eq!(h["path_parameters"]["id"], "id");
+    let u = invoke_typed(&["--event", "url"]);
+    assert_eq!(u["kind"], "url");
+    assert_eq!(u["method"], "GET");
+
+    // `local events` lists every trigger's event; the Kinesis stream and
+    // the cron schedule's payload are not the first of their kind.
+    let out = ferry(&["--output", "json", "local", "events", "typed"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = stdout_json(&out);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 10);
+    assert_eq!(list[2]["kind"], "schedule");
+    assert_eq!(
+        list[2]["event"],
+        serde_json::json!({ "job": "local-fixture-nightly" })
+    );
+    // A cron schedule is fired by hand, with its payload.
+    let c = invoke_typed(&["--trigger", "2"]);
+    assert_eq!(c["kind"], "payload");
+    assert_eq!(c["payload"]["job"], "local-fixture-nightly");
+    let kinesis = list[4]["event"].to_string();
+    let k = invoke_typed(&["--payload", &kinesis]);
+    assert_eq!(k["kind"], "kinesis");
+    assert_eq!(
+        k["source_arn"],
+        format!("arn:aws:kinesis:eu-west-1:{acct}:stream/clicks")
+    );
+    assert!(k["data"].as_str().unwrap().contains("hello"), "{k}");
+    // One trigger alone, as plain JSON for a file.
+    let out = ferry(&["local", "events", "typed", "--trigger", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let topic = stdout_json(&out);
+    assert_eq!(topic["Records"][0]["EventSource"], "aws:sns");
+}
+
+/// Python with boto3, from the project's `.venv`.
+fn python() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let ok = Command::new(&p)
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(p)
+}
+
+const BOTO3_CALLS: &str = r#"
+import base64, json, sys
+import boto3, botocore
+port = sys.argv[1]
+client = boto3.client(
+    "lambda", endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-1",
+    aws_access_key_id="any", aws_secret_access_key="any",
+    config=botocore.config.Config(retries={"max_attempts": 1}),
+)
+out = {}
+r = client.invoke(FunctionName="echo", Payload=json.dumps({"order": 1}), LogType="Tail")
+out["sync"] = {
+    "status": r["StatusCode"], "version": r.get("ExecutedVersion"),
+    "error": r.get("FunctionError"), "payload": json.loads(r["Payload"].read()),
+    "log": base64.b64decode(r["LogResult"]).decode(),
+}
+r = client.invoke(
+    FunctionName="arn:aws:lambda:eu-west-1:123456789012:function:local-fixture-dev-echo",
+    Qualifier="live", Payload=json.dumps({"fail": "no stock"}), LogType="Tail",
+)
+out["error"] = {
+    "status": r["StatusCode"], "error": r.get("FunctionError"),
+    "payload": json.loads(r["Payload"].read()),
+    "log": base64.b64decode(r["LogResult"]).decode(),
+}
+r = client.invoke(FunctionName="local-fixture-dev-echo:live", InvocationType="Event", Payload=b"{}")
+out["event"] = {"status": r["StatusCode"]}
+r = client.invoke(FunctionName="echo", InvocationType="DryRun")
+out["dry_run"] = {"status": r["StatusCode"]}
+for name, payload in [("nope", b"{}"), ("echo", b"[" + b"1," * (3 * 1024 * 1024) + b"1]")]:
+    try:
+        client.invoke(FunctionName=name, Payload=payload)
+        out[name] = {"code": None}
+    except botocore.exceptions.ClientError as e:
+        out[name] = {"code": e.response["Error"]["Code"], "status": e.response["ResponseMetadata"]["HTTPStatusCode"],
+                     "message": e.response["Error"].get("Message")}
+print(json.dumps(out))
+"#;
+
+#[test]
+fn boto3_invokes_local_functions_through_the_invoke_api() {
+    let Some(python) = python() else {
+        panic!("boto3 is needed: run ./scripts/test, which sets up .venv");
+    };
+    let server_log = tempfile::NamedTempFile::new().unwrap();
+    let s = Served::start_with_stderr(&fixture(), &[], Stdio::from(server_log.reopen().unwrap()));
+    let out = Command::new(python)
+        .args(["-c", BOTO3_CALLS, &s.port.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = stdout_json(&out);
+    let sync = &r["sync"];
+    assert_eq!(sync["status"], 200);
+    assert_eq!(sync["version"], "$LATEST");
+    assert!(sync["error"].is_null());
+    assert_eq!(sync["payload"]["payload"]["order"], 1);
+    assert_eq!(
+        sync["payload"]["function_arn"],
+        "arn:aws:lambda:eu-west-1:123456789012:function:local-fixture-dev-echo:live"
+    );
+    let id = sync["payload"]["request_id"].as_str().unwrap();
+    let log = sync["log"].as_str().unwrap();
+    assert!(log.contains(&format!("START RequestId: {id}")), "{log}");
+    assert!(log.contains(&format!("handled {id}")), "{log}");
+    assert!(log.contains(&format!("REPORT RequestId: {id}")), "{log}");
+    let err = &r["error"];
+    assert_eq!(err["status"], 200);
+    assert_eq!(err["error"], "Unhandled");
+    assert_eq!(err["payload"]["errorMessage"], "no stock");
+    assert!(
+        err["log"].as_str().unwrap().contains("Status: error"),
+        "{err}"
+    );
+    assert!(
+        !err["log"].as_str().unwrap().contains(id),
+        "the tail holds this invocation's logs only: {err}"
+    );
+    assert_eq!(r["event"]["status"], 202);
+    // The event ran after the 202, under the function's async policy.
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(server_log.path()).unwrap();
+        if text.contains("echo: async ")
+            && text.contains(" Success: 1 attempt; no destination is set")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the async invocation did not run:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(r["dry_run"]["status"], 204);
+    assert_eq!(r["nope"]["code"], "ResourceNotFoundException");
+    assert_eq!(r["nope"]["status"], 404);
+    assert!(
+        r["nope"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("function:nope"),
+        "{}",
+        r["nope"]
+    );
+    assert_eq!(r["echo"]["code"], "RequestTooLargeException");
+    assert_eq!(r["echo"]["status"], 413);
+}
+
+#[test]
+fn rate_schedules_fire_on_their_period() {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let s = Served::start_with_stderr(
+        &fixture(),
+        &["--schedules", "--time-scale", "60"],
+        Stdio::from(log.reopen().unwrap()),
+    );
+    // rate(1 minute), 60 times faster: once a second.
+    let until = Instant::now() + Duration::from_secs(30);
+    let fired = loop {
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        let fired = text
+            .lines()
+            .filter(|l| l.starts_with("schedule rate(1 minute) -> typed ok"))
+            .count();
+        if fired >= 2 || Instant::now() > until {
+            break fired;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    drop(s);
+    assert!(
+        fired >= 2,
+        "fired {fired} times:\n{}",
+        std::fs::read_to_string(log.path()).unwrap()
+    );
+}
+
+#[test]
+fn a_queue_trigger_filters_batches_redelivers_failed_items_and_dead_letters() {
+    let out = ferry(&[
+        "--output",
+        "json",
+        "local",
+        "send",
+        "jobs",
+        r#"{"type":"job","n":1}"#,
+        r#"{"type":"job","n":2,"fail":true}"#,
+        r#"{"type":"other","n":4}"#,
+        r#"{"type":"job","n":3,"fail_once":true}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    let id_of = |n: u32| -> String {
+        r["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["body"].as_str().unwrap().contains(&format!("\"n\":{n}")))
+            .map(|m| m["messageId"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let (one, two, three, four) = (id_of(1), id_of(2), id_of(3), id_of(4));
+    let ids = |v: &Value| -> Vec<String> {
+        let mut v: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let steps = r["steps"].as_array().unwrap();
+    let of = |kind: &str| -> Vec<&Value> { steps.iter().filter(|s| s["step"] == kind).collect() };
+    assert_eq!(ids(&of("filteredOut")[0]["ids"]), vec![four.clone()]);
+    let batches = of("batch");
+    assert_eq!(batches.len(), 2, "{steps:?}");
+    assert_eq!(
+        ids(&batches[0]["ids"]),
+        sorted(vec![one.clone(), two.clone(), three.clone()]),
+        "batch_size 3, the filtered message left out"
+    );
+    let failed = of("failed");
+    assert_eq!(
+        ids(&failed[0]["ids"]),
+        sorted(vec![two.clone(), three.clone()]),
+        "only the reported items failed"
+    );
+    assert_eq!(
+        ids(&batches[1]["ids"]),
+        sorted(vec![two.clone(), three.clone()]),
+        "exactly the failed items come back"
+    );
+    assert_eq!(of("window").len(), 1, "the second batch is not full");
+    assert_eq!(ids(&failed[1]["ids"]), vec![two.clone()]);
+    let dead = of("deadLettered");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(ids(&dead[0]["ids"]), vec![two.clone()]);
+    assert_eq!(dead[0]["receives"], 2, "max_receives");
+    assert_eq!(dead[0]["queue"], "jobs-dlq");
+    assert_eq!(
+        dead[0]["arn"],
+        "arn:aws:sqs:eu-west-1:123456789012:local-fixture-dev-jobs-dlq"
+    );
+    assert_eq!(ids(&r["processed"]), sorted(vec![one, three]));
+    assert_eq!(r["invocations"], 2);
+    assert_eq!(
+        r["deadLettered"][0]["body"],
+        r#"{"type":"job","n":2,"fail":true}"#
+    );
+}
+
+const SQS_CALLS: &str = r#"
+import json, sys
+import boto3
+endpoint, action = sys.argv[1], sys.argv[2]
+sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="eu-west-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+if action == "create":
+    sqs.create_queue(QueueName="local-fixture-dev-jobs-dlq")
+else:
+    url = sqs.get_queue_url(QueueName="local-fixture-dev-jobs-dlq")["QueueUrl"]
+    r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    print(json.dumps([m["Body"] for m in r.get("Messages", [])]))
+"#;
+
+#[test]
+fn dead_letters_are_sent_to_the_queue_on_an_emulator() {
+    let Some(python) = python() else {
+        panic!("boto3 is needed: run ./scripts/test, which sets up .venv");
+    };
+    let moto = common::Moto::start();
+    let sqs = |action: &str| {
+        let out = Command::new(&python)
+            .args(["-c", SQS_CALLS, &moto.endpoint(), action])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    sqs("create");
+    let body = r#"{"type":"job","n":2,"fail":true}"#;
+    let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["--output", "json", "local", "send", "jobs", body])
+        .args(["--endpoint-url", &moto.endpoint()])
+        .current_dir(fixture())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = stdout_json(&out);
+    assert_eq!(
+        r["deadLettered"][0]["sentTo"],
+        format!(
+            "{}/123456789012/local-fixture-dev-jobs-dlq",
+            moto.endpoint()
+        )
+    );
+    let received: Vec<String> = serde_json::from_slice(&sqs("receive").stdout).unwrap();
+    assert_eq!(received, vec![body.to_string()]);
 }

@@ -178,6 +178,11 @@ pub trait Functions {
     ) -> impl Future<Output = AwsResult<Invocation>>;
 }
 
+pub trait Queues {
+    /// Sends one message; returns its message id.
+    fn send_message(&self, queue_url: &str, body: &str) -> impl Future<Output = AwsResult<String>>;
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogEvent {
     pub timestamp_ms: i64,

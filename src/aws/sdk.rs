@@ -25,6 +25,7 @@ pub struct Aws {
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    sqs: aws_sdk_sqs::Client,
     region: String,
     endpoint: Option<String>,
 }
@@ -60,6 +61,7 @@ impl Aws {
             iam: aws_sdk_iam::Client::new(&conf),
             lambda: aws_sdk_lambda::Client::new(&conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            sqs: aws_sdk_sqs::Client::new(&conf),
             region,
             endpoint,
         })
@@ -537,6 +539,20 @@ impl FunctionCode for Aws {
             .await
             .map_err(|e| err("UpdateAlias", e))?;
         Ok(())
+    }
+}
+
+impl Queues for Aws {
+    async fn send_message(&self, queue_url: &str, body: &str) -> AwsResult<String> {
+        let out = self
+            .sqs
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| err("SendMessage", e))?;
+        Ok(out.message_id().unwrap_or_default().to_string())
     }
 }
 

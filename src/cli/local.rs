@@ -1,33 +1,36 @@
-//! `ferry local invoke` and `ferry local serve`.
+//! `ferry local invoke`, `events`, `serve` and `send`.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::{Cli, Failure, LocalCommand, Outcome, Output, known_function, load, read_payload};
 use crate::build::BuildError;
 use crate::local::{
-    self, api::Invocation, asynchronous, environment::Context, host, instance, serve,
+    self, api::Invocation, asynchronous, environment::Context, events, host, instance, poller,
+    serve,
 };
-use crate::manifest::model::{App, Code, TriggerKind};
-
-/// How long a shortened retry wait really lasts.
-const SHORT_WAIT: Duration = Duration::from_millis(200);
+use crate::manifest::model::{App, Code};
 
 pub(super) fn run(cli: &Cli, command: &LocalCommand) -> Outcome {
     match command {
         LocalCommand::Invoke {
             function,
             payload,
+            event,
+            trigger,
             asynchronous,
             client_context,
             release,
         } => invoke(
             cli,
             function,
-            payload,
+            Body {
+                payload,
+                event: event.as_deref(),
+                trigger: *trigger,
+            },
             *asynchronous,
             client_context.as_deref(),
             *release,
@@ -35,8 +38,23 @@ pub(super) fn run(cli: &Cli, command: &LocalCommand) -> Outcome {
         LocalCommand::Serve {
             port,
             watch,
+            schedules,
+            time_scale,
             release,
-        } => serve(cli, *port, *watch, *release),
+        } => serve(
+            cli,
+            *port,
+            *watch,
+            schedules.then_some(*time_scale),
+            *release,
+        ),
+        LocalCommand::Events { function, trigger } => events(cli, function, *trigger),
+        LocalCommand::Send {
+            queue,
+            bodies,
+            function,
+            release,
+        } => send(cli, queue, bodies, function.as_deref(), *release),
     }
 }
 
@@ -95,10 +113,51 @@ fn as_json(bytes: &[u8]) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
+/// What to invoke with: a payload, the event of a trigger kind, or of one
+/// trigger.
+struct Body<'a> {
+    payload: &'a str,
+    event: Option<&'a str>,
+    trigger: Option<usize>,
+}
+
+/// A fresh stamp for generated events: now, and a random seed for ids.
+fn stamp() -> events::Stamp {
+    events::Stamp {
+        epoch_ms: instance::now_ms(),
+        seed: local::api::new_request_id(),
+    }
+}
+
+/// The event of trigger `index` of `function`.
+fn generated_event(
+    app: &App,
+    function: &str,
+    index: usize,
+    cx: &Context,
+) -> Result<Vec<u8>, Failure> {
+    let event = events::for_trigger(app, function, index, cx, &stamp())
+        .ok_or_else(|| Failure::Message(no_trigger(app, function, index)))?;
+    Ok(event.to_string().into_bytes())
+}
+
+/// Says that trigger `index` does not exist, and which do.
+fn no_trigger(app: &App, function: &str, index: usize) -> String {
+    let n = app.functions.get(function).map_or(0, |f| f.triggers.len());
+    match n {
+        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
+        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
+        n => format!(
+            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
+            n - 1
+        ),
+    }
+}
+
 fn invoke(
     cli: &Cli,
     function: &str,
-    payload: &str,
+    body: Body,
     asynchronous: bool,
     client_context: Option<&str>,
     release: bool,
@@ -110,7 +169,22 @@ fn invoke(
             "function `{function}` runs a container image: ferry local runs functions built from a crate"
         )));
     }
-    let body = read_payload(payload)?;
+    let cx = Context::new(
+        &app,
+        cli.region.as_deref(),
+        cli.endpoint_url.as_deref(),
+        9000,
+    );
+    let body = match (body.event, body.trigger) {
+        (_, Some(index)) => generated_event(&app, function, index, &cx)?,
+        (Some(kind), None) => {
+            let kind = events::Kind::parse(kind)
+                .ok_or_else(|| Failure::Message(format!("unknown event kind `{kind}`")))?;
+            let index = events::trigger_of_kind(&app, function, kind).map_err(Failure::Message)?;
+            generated_event(&app, function, index, &cx)?
+        }
+        (None, None) => read_payload(body.payload)?,
+    };
     if let Some(c) = client_context {
         serde_json::from_str::<Value>(c)
             .map_err(|e| Failure::Message(format!("--client-context is not JSON: {e}")))?;
@@ -121,12 +195,6 @@ fn invoke(
             "function `{function}` was not built"
         )));
     };
-    let cx = Context::new(
-        &app,
-        cli.region.as_deref(),
-        cli.endpoint_url.as_deref(),
-        9000,
-    );
     let collected: Arc<Mutex<Vec<String>>> = Arc::default();
     let logs: local::Logs = match cli.output {
         Output::Json => {
@@ -155,13 +223,13 @@ fn invoke(
             &pool,
             inv,
             &cx,
-            SHORT_WAIT,
+            asynchronous::SHORTENED_WAIT,
             |n, wait| {
                 if !quiet {
                     eprintln!(
                         "retry {n}: Lambda would wait {}s; waiting {} ms",
                         wait.as_secs(),
-                        SHORT_WAIT.as_millis()
+                        asynchronous::SHORTENED_WAIT.as_millis()
                     );
                 }
             },
@@ -247,16 +315,12 @@ fn invoke(
     }
 }
 
-/// The functions `serve` runs: those with a route or a function URL.
+/// The functions `serve` runs: every function built from a crate (its
+/// routes and URLs, the Invoke API and schedules reach them).
 fn served_functions(app: &App) -> Vec<String> {
     app.functions
         .iter()
-        .filter(|(_, f)| {
-            matches!(f.code, Code::Crate { .. })
-                && f.triggers
-                    .iter()
-                    .any(|t| matches!(t.kind, TriggerKind::Http(_) | TriggerKind::Url(_)))
-        })
+        .filter(|(_, f)| matches!(f.code, Code::Crate { .. }))
         .map(|(n, _)| n.clone())
         .collect()
 }
@@ -266,7 +330,7 @@ fn prepare(cli: &Cli, port: u16, release: bool) -> Result<serve::Served, Failure
     let functions = served_functions(&app);
     if functions.is_empty() {
         return Err(Failure::Message(format!(
-            "{} has no HTTP routes or function URLs to serve: run a function with `ferry local invoke FUNCTION`",
+            "{} has no functions built from a crate to serve",
             app.manifest.display()
         )));
     }
@@ -316,7 +380,7 @@ fn describe_routes(served: &serve::Served, base: &str) -> Vec<(String, String, S
         .collect()
 }
 
-fn serve(cli: &Cli, port: u16, watch: bool, release: bool) -> Outcome {
+fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: bool) -> Outcome {
     let rt = runtime(2)?;
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
@@ -331,12 +395,29 @@ fn serve(cli: &Cli, port: u16, watch: bool, release: bool) -> Outcome {
     let served = prepare(cli, port, release)?;
     let base = format!("http://127.0.0.1:{port}");
     let routes = describe_routes(&served, &base);
+    let now = instance::now_ms() / 1000;
+    let timers = match schedules {
+        Some(_) => local::schedules::entries(&served.app, now),
+        None => Vec::new(),
+    };
+    let scale = schedules.unwrap_or(1);
+    let invoke_url = format!("{base}{}{{name}}/invocations", local::invoke_api::PREFIX);
     match cli.output {
         Output::Json => println!(
             "{}",
             json!({
                 "url": base,
                 "routes": routes.iter().map(|(m, u, f)| json!({ "method": m, "url": u, "function": f })).collect::<Vec<_>>(),
+                "invokeApi": invoke_url,
+                "functions": served.pools.keys().collect::<Vec<_>>(),
+                "schedules": timers.iter().map(|e| json!({
+                    "function": e.function,
+                    "trigger": e.index,
+                    "expression": e.expression,
+                    "enabled": e.enabled,
+                    "periodSeconds": e.period,
+                    "next": e.next.map(|n| instance::iso_time(n * 1000)),
+                })).collect::<Vec<_>>(),
             })
         ),
         Output::Human => {
@@ -346,6 +427,13 @@ fn serve(cli: &Cli, port: u16, watch: bool, release: bool) -> Outcome {
             );
             for (m, u, f) in &routes {
                 println!("  {m:<7} {u}  -> {f}");
+            }
+            println!(
+                "  Invoke API: POST {invoke_url} ({})",
+                served.pools.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+            for e in &timers {
+                println!("  schedule {}", local::schedules::describe(e, scale));
             }
             if watch {
                 println!("Watching {} for changes", served.app.root().display());
@@ -406,8 +494,314 @@ fn serve(cli: &Cli, port: u16, watch: bool, release: bool) -> Outcome {
     } else {
         None
     };
+    let _timers = if schedules.is_some() {
+        let _guard = rt.enter();
+        local::schedules::start(shared.clone(), scale, access.clone())
+    } else {
+        Vec::new()
+    };
     rt.block_on(serve::run(listener, shared, access, async {
         let _ = tokio::signal::ctrl_c().await;
     }));
     Ok(())
+}
+
+fn events(cli: &Cli, function: &str, trigger: Option<usize>) -> Outcome {
+    let app = load(cli)?;
+    let f = known_function(&app, function)?;
+    let cx = Context::new(
+        &app,
+        cli.region.as_deref(),
+        cli.endpoint_url.as_deref(),
+        9000,
+    );
+    let indexes: Vec<usize> = match trigger {
+        Some(i) if i < f.triggers.len() => vec![i],
+        Some(i) => return Err(Failure::Message(no_trigger(&app, function, i))),
+        None if f.triggers.is_empty() => {
+            return Err(Failure::Message(format!(
+                "function `{function}` has no triggers: invoke it with `ferry local invoke {function} --payload JSON`"
+            )));
+        }
+        None => (0..f.triggers.len()).collect(),
+    };
+    let stamp = stamp();
+    let list: Vec<(usize, &str, serde_json::Value)> = indexes
+        .iter()
+        .filter_map(|&i| {
+            let kind = events::Kind::of(&f.triggers[i].kind).key();
+            Some((
+                i,
+                kind,
+                events::for_trigger(&app, function, i, &cx, &stamp)?,
+            ))
+        })
+        .collect();
+    match cli.output {
+        Output::Json => println!(
+            "{}",
+            json!(
+                list.iter()
+                    .map(|(i, k, e)| json!({ "trigger": i, "kind": k, "event": e }))
+                    .collect::<Vec<_>>()
+            )
+        ),
+        Output::Human => {
+            for (i, k, e) in &list {
+                if trigger.is_none() && human(cli) {
+                    eprintln!("trigger {i} ({k}):");
+                }
+                println!("{}", serde_json::to_string_pretty(e).unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send(
+    cli: &Cli,
+    queue: &str,
+    bodies: &[String],
+    function: Option<&str>,
+    release: bool,
+) -> Outcome {
+    let app = load(cli)?;
+    if !app.queues.contains_key(queue) {
+        let hint =
+            crate::manifest::decode::did_you_mean(queue, app.queues.keys().map(String::as_str))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+        return Err(Failure::Message(format!(
+            "no queue `{queue}` in {}{hint}",
+            app.manifest.display()
+        )));
+    }
+    let consumers = poller::consumers(&app, queue);
+    let (fname, index) = match function {
+        Some(f) => consumers
+            .iter()
+            .find(|(n, _)| n == f)
+            .cloned()
+            .ok_or_else(|| {
+                Failure::Message(format!("function `{f}` has no trigger on queue `{queue}`"))
+            })?,
+        None => match consumers.as_slice() {
+            [] => {
+                return Err(Failure::Message(format!(
+                    "no function has a trigger on queue `{queue}`"
+                )));
+            }
+            [one] => one.clone(),
+            many => {
+                return Err(Failure::Message(format!(
+                    "several functions consume queue `{queue}` ({}): choose one with --function",
+                    many.iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        },
+    };
+    if let Code::Image(_) = app.functions[&fname].code {
+        return Err(Failure::Message(format!(
+            "function `{fname}` runs a container image: ferry local runs functions built from a crate"
+        )));
+    }
+    let binaries = build(cli, &app, std::slice::from_ref(&fname), release)?;
+    let Some(binary) = binaries.get(&fname) else {
+        return Err(Failure::Message(format!(
+            "function `{fname}` was not built"
+        )));
+    };
+    let cx = Context::new(
+        &app,
+        cli.region.as_deref(),
+        cli.endpoint_url.as_deref(),
+        9000,
+    );
+    let show = human(cli);
+    let logs: local::Logs = if show {
+        Arc::new(|f: &str, line: &str| {
+            let _ = writeln!(std::io::stderr().lock(), "[{f}] {line}");
+        })
+    } else {
+        Arc::new(|_: &str, _: &str| {})
+    };
+    let spec = local::spec(&app, &fname, binary, &cx);
+    let pool = local::pool::Pool::new(spec, 1, logs);
+    let rt = runtime(1)?;
+    let mut steps: Vec<serde_json::Value> = Vec::new();
+    let wait_ms = asynchronous::SHORTENED_WAIT.as_millis();
+    let report = rt.block_on(poller::deliver(
+        &app,
+        &fname,
+        index,
+        &pool,
+        bodies,
+        &cx,
+        asynchronous::SHORTENED_WAIT,
+        |step| {
+            let (line, record) = describe_step(&fname, &step, wait_ms);
+            if show {
+                eprintln!("{line}");
+            }
+            steps.push(record);
+        },
+    ));
+    drop(pool);
+    let sent = forward_dead_letters(cli, &app, queue, &report.dead_lettered, &cx, &rt)?;
+    match cli.output {
+        Output::Json => println!(
+            "{}",
+            json!({
+                "queue": queue,
+                "function": fname,
+                "invocations": report.invocations,
+                "processed": report.processed,
+                "filteredOut": report.filtered_out,
+                "deadLettered": report.dead_lettered.iter().zip(sent.iter().map(Some).chain(std::iter::repeat(None))).map(|((id, body), sent)| json!({
+                    "messageId": id,
+                    "body": body,
+                    "sentTo": sent.map(|(url, _)| url),
+                    "sentMessageId": sent.map(|(_, m)| m),
+                })).collect::<Vec<_>>(),
+                "givenUp": report.given_up,
+                "messages": report.messages.iter().map(|(id, body)| json!({ "messageId": id, "body": body })).collect::<Vec<_>>(),
+                "steps": steps,
+            })
+        ),
+        Output::Human => {
+            if show {
+                eprintln!(
+                    "{} processed, {} filtered out, {} dead-lettered, in {} invocation{}",
+                    report.processed.len(),
+                    report.filtered_out.len(),
+                    report.dead_lettered.len(),
+                    report.invocations,
+                    if report.invocations == 1 { "" } else { "s" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One step of `local send`: a line for people and a record for `--output json`.
+fn describe_step(
+    function: &str,
+    step: &poller::Step,
+    wait_ms: u128,
+) -> (String, serde_json::Value) {
+    use poller::Step;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match step {
+        Step::Sent { id, body } => (
+            format!("{id}: {body}"),
+            json!({ "step": "sent", "ids": [id] }),
+        ),
+        Step::FilteredOut { id } => (
+            format!("{id}: no filter matches: deleted without invoking {function}"),
+            json!({ "step": "filteredOut", "ids": [id] }),
+        ),
+        Step::Window { real } => (
+            format!(
+                "batch not full: Lambda would wait up to {}s (the batch window); waiting {wait_ms} ms",
+                real.as_secs()
+            ),
+            json!({ "step": "window", "seconds": real.as_secs() }),
+        ),
+        Step::Batch { ids, request_id } => (
+            format!(
+                "invoking {function} with {} message{} (RequestId: {request_id}): {}",
+                ids.len(),
+                plural(ids.len()),
+                ids.join(", ")
+            ),
+            json!({ "step": "batch", "ids": ids, "requestId": request_id }),
+        ),
+        Step::Failed { ids, whole_batch } => (
+            format!(
+                "{}failed: {}",
+                if *whole_batch { "the whole batch " } else { "" },
+                ids.join(", ")
+            ),
+            json!({ "step": "failed", "ids": ids, "wholeBatch": whole_batch }),
+        ),
+        Step::Deleted { ids } => (
+            format!("processed and deleted: {}", ids.join(", ")),
+            json!({ "step": "deleted", "ids": ids }),
+        ),
+        Step::Visible { ids, real } => (
+            format!(
+                "{} message{} visible again after the visibility timeout ({}s; waiting {wait_ms} ms): {}",
+                ids.len(),
+                plural(ids.len()),
+                real.as_secs(),
+                ids.join(", ")
+            ),
+            json!({ "step": "visible", "ids": ids, "seconds": real.as_secs() }),
+        ),
+        Step::DeadLettered {
+            id,
+            receives,
+            queue,
+            arn,
+        } => (
+            format!(
+                "{id}: received {receives} times (max_receives): moved to dead-letter queue `{queue}` ({arn})"
+            ),
+            json!({ "step": "deadLettered", "ids": [id], "receives": receives, "queue": queue, "arn": arn }),
+        ),
+        Step::GivenUp { id, receives } => (
+            format!(
+                "{id}: received {receives} times and the queue has no dead-letter queue: Lambda would retry it until the queue's retention ends; stopping here"
+            ),
+            json!({ "step": "givenUp", "ids": [id], "receives": receives }),
+        ),
+    }
+}
+
+/// With `--endpoint-url` (a local emulator such as moto), sends the
+/// dead-lettered messages to the dead-letter queue there, and returns
+/// (queue URL, message id) for each. Without one, nothing leaves this
+/// machine.
+fn forward_dead_letters(
+    cli: &Cli,
+    app: &App,
+    queue: &str,
+    dead: &[(String, String)],
+    cx: &Context,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Vec<(String, String)>, Failure> {
+    use crate::aws::Queues;
+    use crate::manifest::interp::{Attr, Ref, Section};
+    let Some(dlq) = app.queues.get(queue).and_then(|q| q.dead_letter.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    if dead.is_empty() || cx.endpoint_url.is_none() {
+        return Ok(Vec::new());
+    }
+    let url = local::environment::resolve(
+        app,
+        &Ref::Attr(Section::Queues, dlq.queue.clone(), Attr::Url),
+        cx,
+    );
+    rt.block_on(async {
+        let aws = super::stack::connect(cli, Some(app)).await?;
+        let mut sent = Vec::new();
+        for (id, body) in dead {
+            let message_id = aws.send_message(&url, body).await.map_err(|e| {
+                Failure::Message(format!(
+                    "cannot send {id} to the dead-letter queue {url}: {}",
+                    e.message
+                ))
+            })?;
+            if human(cli) {
+                eprintln!("{id}: sent to {url} (MessageId: {message_id})");
+            }
+            sent.push((url.clone(), message_id));
+        }
+        Ok(sent)
+    })
 }

@@ -112,6 +112,15 @@ pub enum LocalCommand {
         /// The event: JSON text, @file, or - for standard input
         #[arg(long, default_value = "{}")]
         payload: String,
+        /// Invoke with the event this trigger kind delivers, filled with this
+        /// app's names (see `ferry local events`)
+        #[arg(long, value_name = "KIND", conflicts_with = "payload",
+              value_parser = clap::builder::PossibleValuesParser::new(crate::manifest::model::TriggerKind::KEYS))]
+        event: Option<String>,
+        /// Invoke with the event of this trigger (its index in the function's
+        /// `triggers`, from 0)
+        #[arg(long, value_name = "N", conflicts_with_all = ["payload", "event"])]
+        trigger: Option<usize>,
         /// Invoke asynchronously: apply the retry policy (waits shortened) and
         /// print the destination record
         #[arg(long = "async")]
@@ -123,7 +132,7 @@ pub enum LocalCommand {
         #[arg(long)]
         release: bool,
     },
-    /// Serve the app's HTTP routes and function URLs on this machine
+    /// Serve the app's HTTP routes, function URLs and Lambda's Invoke API on this machine
     Serve {
         /// The port on 127.0.0.1
         #[arg(long, default_value_t = 9000)]
@@ -131,6 +140,35 @@ pub enum LocalCommand {
         /// Rebuild and reload when a source file or the manifest changes
         #[arg(long)]
         watch: bool,
+        /// Fire `rate(...)` schedule triggers on their period
+        #[arg(long)]
+        schedules: bool,
+        /// Run schedules this many times faster (for tests and demos)
+        #[arg(long, value_name = "FACTOR", default_value_t = 1,
+              value_parser = clap::value_parser!(u32).range(1..=86_400))]
+        time_scale: u32,
+        /// Build with the release profile instead of dev
+        #[arg(long)]
+        release: bool,
+    },
+    /// Print the event each of a function's triggers delivers, filled with this app's names
+    Events {
+        /// The function
+        function: String,
+        /// Only this trigger (its index in the function's `triggers`, from 0)
+        #[arg(long, value_name = "N")]
+        trigger: Option<usize>,
+    },
+    /// Send messages through a queue's trigger as Lambda's poller would
+    Send {
+        /// The queue (its name in the manifest)
+        queue: String,
+        /// The message bodies
+        #[arg(required = true, value_name = "BODY")]
+        bodies: Vec<String>,
+        /// The consuming function, when several consume the queue
+        #[arg(long, value_name = "FUNCTION")]
+        function: Option<String>,
         /// Build with the release profile instead of dev
         #[arg(long)]
         release: bool,
@@ -248,7 +286,7 @@ pub enum Command {
         #[arg(long = "async")]
         asynchronous: bool,
     },
-    /// Run functions on this machine: `local invoke`, `local serve`
+    /// Run functions on this machine: `local invoke`, `local serve`, `local events`, `local send`
     Local {
         #[command(subcommand)]
         command: LocalCommand,

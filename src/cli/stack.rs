@@ -39,7 +39,7 @@ fn ui(cli: &Cli) -> Ui {
     }
 }
 
-async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure> {
+pub(super) async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure> {
     let settings = Settings {
         profile: cli.profile.clone(),
         region: cli

@@ -27,6 +27,9 @@ pub fn default_policy() -> AsyncConfig {
     }
 }
 
+/// How long a retry wait really lasts locally.
+pub const SHORTENED_WAIT: Duration = Duration::from_millis(200);
+
 /// Lambda's wait before retry `n` (1-based).
 pub fn retry_delay(n: u32) -> Duration {
     Duration::from_secs(60 * u64::from(n.min(2)))
@@ -157,6 +160,22 @@ pub async fn invoke(
         attempts,
         condition,
         delivery,
+    }
+}
+
+/// One line on how an async invocation ended and where its record would go.
+pub fn summary(function: &str, r: &Report) -> String {
+    let n = r.attempts.len();
+    let attempts = format!("{n} attempt{}", if n == 1 { "" } else { "s" });
+    match &r.delivery {
+        Some(d) => format!(
+            "{function}: async {} {}: {attempts}; {} -> {} `{}` ({}) would receive: {}",
+            r.request_id, r.condition, d.slot, d.kind, d.target, d.arn, d.record
+        ),
+        None => format!(
+            "{function}: async {} {}: {attempts}; no destination is set: the result is dropped",
+            r.request_id, r.condition
+        ),
     }
 }
 

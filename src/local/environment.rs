@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::manifest::interp::{Attr, Interp, Part, Pseudo, Ref, Section};
-use crate::manifest::model::{App, Function};
+use crate::manifest::model::{App, Function, Tree};
 use crate::names;
 
 /// The account id ARNs are built with locally: moto's default account, so
@@ -185,6 +185,26 @@ pub fn value(app: &App, i: &Interp, cx: &Context) -> String {
             Part::Ref { target, .. } => resolve(app, target, cx),
         })
         .collect()
+}
+
+/// A free-form tree of the manifest (a payload, a pattern) as JSON, with
+/// its references resolved locally.
+pub fn tree(app: &App, t: &Tree, cx: &Context) -> serde_json::Value {
+    use serde_json::Value;
+    match t {
+        Tree::Null => Value::Null,
+        Tree::Bool(b) => Value::Bool(*b),
+        Tree::Int(i) => Value::from(*i),
+        Tree::Float(f) => Value::from(*f),
+        Tree::Str(s) => Value::String(value(app, s, cx)),
+        Tree::Seq(items) => Value::Array(items.iter().map(|i| tree(app, i, cx)).collect()),
+        Tree::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), tree(app, v, cx)))
+                .collect(),
+        ),
+    }
 }
 
 /// What a reference is worth once deployed, as far as it can be known

@@ -68,6 +68,37 @@ pub struct Outcome {
     pub max_memory_mb: Option<u64>,
     /// False when the instance is gone (crash, timeout, init failure).
     pub alive: bool,
+    /// The log lines of this invocation (and of the init before it, on a
+    /// cold start), `START` to `REPORT`, as `X-Amz-Log-Type: Tail` returns
+    /// them; at most [`TAIL_KEPT`] bytes, the latest.
+    pub tail: String,
+}
+
+/// How much of an invocation's log an instance keeps for its tail: Lambda
+/// returns the last 4 KB.
+pub const TAIL_KEPT: usize = 4096;
+
+/// Appends one line to a tail, keeping at most about twice [`TAIL_KEPT`].
+fn push_tail(tail: &std::sync::Mutex<String>, line: &str) {
+    let Ok(mut t) = tail.lock() else { return };
+    t.push_str(line);
+    t.push('\n');
+    if t.len() > 2 * TAIL_KEPT {
+        let mut cut = t.len() - TAIL_KEPT;
+        while !t.is_char_boundary(cut) {
+            cut += 1;
+        }
+        t.drain(..cut);
+    }
+}
+
+/// The last [`TAIL_KEPT`] bytes of a log text, cut at a character boundary.
+pub fn last_bytes(text: &str) -> &str {
+    let mut cut = text.len().saturating_sub(TAIL_KEPT);
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    &text[cut..]
 }
 
 impl Outcome {
@@ -90,6 +121,7 @@ impl Outcome {
             init,
             max_memory_mb: None,
             alive: false,
+            tail: String::new(),
         }
     }
 }
@@ -106,6 +138,8 @@ pub struct Instance {
     alive: bool,
     spec: Arc<Spec>,
     logs: Logs,
+    /// This invocation's log lines.
+    tail: Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for Instance {
@@ -138,6 +172,7 @@ impl Instance {
             )
         })?;
         let pid = child.id();
+        let tail: Arc<std::sync::Mutex<String>> = Arc::default();
         for stream in [
             child
                 .stdout
@@ -153,9 +188,11 @@ impl Instance {
         {
             let logs = logs.clone();
             let name = spec.function.clone();
+            let tail = tail.clone();
             tokio::spawn(async move {
                 let mut lines = BufReader::new(stream).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
+                    push_tail(&tail, &line);
                     logs(&name, &line);
                 }
             });
@@ -174,6 +211,7 @@ impl Instance {
             alive: true,
             spec,
             logs,
+            tail,
         })
     }
 
@@ -190,13 +228,24 @@ impl Instance {
     }
 
     fn log(&self, line: &str) {
+        push_tail(&self.tail, line);
         (self.logs)(&self.spec.function, line);
+    }
+
+    fn take_tail(&self) -> String {
+        self.tail
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default()
     }
 
     /// Runs one invocation, enforcing init and function timeouts.
     pub async fn invoke(&mut self, inv: Invocation) -> Outcome {
         let id = inv.request_id.clone();
         let cold = std::mem::replace(&mut self.cold, false);
+        if !cold {
+            self.take_tail();
+        }
         let (dtx, drx) = oneshot::channel();
         let (rtx, rrx) = oneshot::channel();
         let job = Job {
@@ -252,6 +301,7 @@ impl Instance {
                     init: Some(self.started.elapsed()),
                     max_memory_mb: None,
                     alive: false,
+                    tail: self.take_tail(),
                 };
             }
             let status = self.exit_status().await;
@@ -311,15 +361,19 @@ impl Instance {
                 return self.finish_lost(&id, delivered_at, init, "Runtime.ExitError", &msg);
             }
         };
-        let out = Outcome {
+        let mut out = Outcome {
             request_id: id,
             result,
             duration: delivered_at.elapsed(),
             init,
             max_memory_mb,
             alive: true,
+            tail: String::new(),
         };
-        self.report(&out);
+        // Let the log readers catch up with what was printed before the
+        // response.
+        tokio::task::yield_now().await;
+        self.report(&mut out);
         out
     }
 
@@ -333,12 +387,12 @@ impl Instance {
         message: &str,
     ) -> Outcome {
         self.alive = false;
-        let out = Outcome::failed(id, error_type, message, since.elapsed(), init);
-        self.report(&out);
+        let mut out = Outcome::failed(id, error_type, message, since.elapsed(), init);
+        self.report(&mut out);
         out
     }
 
-    fn report(&self, out: &Outcome) {
+    fn report(&self, out: &mut Outcome) {
         let id = &out.request_id;
         self.log(&format!("END RequestId: {id}"));
         let mut line = format!(
@@ -357,6 +411,7 @@ impl Instance {
             line.push_str(&format!("\tStatus: error\tError Type: {error_type}"));
         }
         self.log(&line);
+        out.tail = self.take_tail();
     }
 
     /// The process's exit status, once it has exited (waits briefly).
@@ -424,11 +479,20 @@ fn ms(d: Duration) -> f64 {
 
 /// The current time as Lambda prints it in logs: `2026-11-23T10:00:00.123Z`.
 pub fn now_iso() -> String {
-    let ms = std::time::SystemTime::now()
+    iso_time(now_ms())
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    aws_smithy_types::DateTime::from_millis(ms)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A time as AWS writes it in events and logs: `2026-11-23T10:00:00.123Z`.
+pub fn iso_time(epoch_ms: u64) -> String {
+    aws_smithy_types::DateTime::from_millis(epoch_ms as i64)
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()
 }

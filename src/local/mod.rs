@@ -8,15 +8,25 @@
 //! - `host`: the host build.
 //! - `asynchronous`: retries and destination records of async invokes.
 //! - `http`: routes, payload 2.0 events and responses (pure).
+//! - `events`: the event each kind of trigger delivers (pure).
+//! - `pattern`: event filter and rule patterns (pure).
+//! - `invoke_api`: Lambda's Invoke API on the serve port.
+//! - `schedules`: `rate(...)` schedules fired on their period.
+//! - `poller`: a queue trigger's batches, filters and partial failures.
 //! - `serve`: the HTTP server of `ferry local serve`, and `--watch`.
 
 pub mod api;
 pub mod asynchronous;
 pub mod environment;
+pub mod events;
 pub mod host;
 pub mod http;
 pub mod instance;
+pub mod invoke_api;
+pub mod pattern;
+pub mod poller;
 pub mod pool;
+pub mod schedules;
 pub mod serve;
 
 use std::collections::BTreeMap;

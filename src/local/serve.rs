@@ -18,6 +18,7 @@ use super::api::{self, Invocation};
 use super::environment::{Context, LOCAL_ACCOUNT};
 use super::http::{self, Route, RouteKind};
 use super::instance;
+use super::invoke_api;
 use super::pool::Pool;
 use crate::manifest::model::{App, HttpAuth};
 
@@ -113,14 +114,18 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let host = req
-        .headers()
-        .get(hyper::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    let (r, function) = if host_allowed(host, port) {
-        answer(&served, req, remote).await
-    } else {
+    let allowed = host_allowed(
+        req.headers()
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok()),
+        port,
+    );
+    let (r, function) = if !allowed {
         (http::Response::message(421, "Misdirected Request"), None)
+    } else if invoke_api::is_invoke(&path) {
+        invoke_api::answer(served.clone(), req, access).await
+    } else {
+        answer(&served, req, remote).await
     };
     access(&format!(
         "{method} {path} -> {} {} ({:.1} ms)",

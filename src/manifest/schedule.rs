@@ -146,6 +146,106 @@ fn check_cron_field(
     Ok(())
 }
 
+/// The period of a `rate(...)` expression, in seconds.
+pub fn rate_seconds(expr: &str) -> Option<u64> {
+    let body = expr.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let mut words = body.split_whitespace();
+    let n: u64 = words.next()?.parse().ok()?;
+    let unit = match words.next()?.trim_end_matches('s') {
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86400,
+        _ => return None,
+    };
+    Some(n * unit)
+}
+
+/// The first time (Unix seconds, a whole minute) after `after` that a
+/// `cron(...)` expression fires, in UTC, searched up to five years ahead.
+/// None when the expression uses `L`, `W` or `#`, which are not computed
+/// here, or when it never fires in that span.
+pub fn next_cron(expr: &str, after: u64) -> Option<u64> {
+    let body = expr.trim().strip_prefix("cron(")?.strip_suffix(')')?;
+    let f: Vec<&str> = body.split_whitespace().collect();
+    if f.len() != 6 || f.iter().any(|x| x.contains(['L', 'W', '#'])) {
+        return None;
+    }
+    let minutes = cron_set(f[0], 0, 59, &[])?;
+    let hours = cron_set(f[1], 0, 23, &[])?;
+    let dom = cron_set(f[2], 1, 31, &[])?;
+    let months = cron_set(f[3], 1, 12, &MONTHS)?;
+    let dow = cron_set(f[4], 1, 7, &DAYS)?;
+    let years = cron_set(f[5], 1970, 2199, &[])?;
+    let mut day = after / 86400;
+    let last = day + 5 * 366;
+    while day <= last {
+        let (y, m, d) = civil_from_days(day as i64);
+        // 1970-01-01 was a Thursday; cron counts SUN as 1.
+        let weekday = ((day + 4) % 7) as u32 + 1;
+        let day_ok = (f[2] == "?" || dom.contains(&d)) && (f[4] == "?" || dow.contains(&weekday));
+        if years.contains(&(y as u32)) && months.contains(&m) && day_ok {
+            for h in &hours {
+                for min in &minutes {
+                    let t = day * 86400 + u64::from(*h) * 3600 + u64::from(*min) * 60;
+                    if t > after {
+                        return Some(t);
+                    }
+                }
+            }
+        }
+        day += 1;
+    }
+    None
+}
+
+/// The values a cron field allows (`*`, `?`, lists, ranges, steps, names).
+fn cron_set(field: &str, lo: u32, hi: u32, names: &[&str]) -> Option<Vec<u32>> {
+    if field == "*" || field == "?" {
+        return Some((lo..=hi).collect());
+    }
+    let value = |v: &str| -> Option<u32> {
+        names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(v))
+            .map(|i| lo + i as u32)
+            .or_else(|| v.parse().ok())
+    };
+    let mut out = Vec::new();
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (r, s.parse::<u32>().ok().filter(|s| *s > 0)?),
+            None => (part, 1),
+        };
+        let (a, b) = match range {
+            "*" => (lo, hi),
+            r => match r.split_once('-') {
+                Some((a, b)) => (value(a)?, value(b)?),
+                None if part.contains('/') => (value(r)?, hi),
+                None => (value(r)?, value(r)?),
+            },
+        };
+        out.extend((a..=b).step_by(step as usize));
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
+/// algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +268,22 @@ mod tests {
         ] {
             parse(e).unwrap_or_else(|m| panic!("{e}: {m}"));
         }
+    }
+
+    #[test]
+    fn periods_and_next_times() {
+        assert_eq!(rate_seconds("rate(5 minutes)"), Some(300));
+        assert_eq!(rate_seconds("rate(1 day)"), Some(86_400));
+        // 2025-12-02T08:00:00Z is a Tuesday.
+        let t = 1_764_662_400;
+        assert_eq!(next_cron("cron(0 12 * * ? *)", t), Some(t + 4 * 3600));
+        assert_eq!(next_cron("cron(0/15 * * * ? *)", t), Some(t + 900));
+        // The next Monday at 09:00.
+        assert_eq!(
+            next_cron("cron(0 9 ? * MON *)", t),
+            Some(t + 6 * 86_400 + 3600)
+        );
+        assert_eq!(next_cron("cron(0 0 L * ? *)", t), None);
     }
 
     #[test]
