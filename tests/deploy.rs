@@ -222,20 +222,6 @@ fn bootstrap_is_idempotent() {
     assert!(text(&second).contains("up to date"), "{}", text(&second));
 }
 
-/// Runs Python with boto3 (moto's dependency, in `.venv`) against moto.
-fn boto3(moto: &Moto, script: &str) -> String {
-    let out = std::process::Command::new(venv_bin("python"))
-        .args(["-c", script])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The growth fixture without its HTTP routes: moto cannot create the
 /// permissions of a route (they name the alias, which moto ignores).
 fn grown_for_moto(n: usize, second_user: bool, removed: Option<usize>) -> String {

@@ -26,20 +26,6 @@ functions:
     timeout: 10s
 ";
 
-/// Runs Python with boto3 (moto's dependency, in `.venv`) against moto.
-fn boto3(moto: &Moto, script: &str) -> String {
-    let out = Command::new(venv_bin("python"))
-        .args(["-c", script])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The `live` alias of each function, as Lambda has it after a deploy.
 fn create_aliases(moto: &Moto, functions: &[&str]) {
     for f in functions {

@@ -233,7 +233,7 @@ fn cron_set(field: &str, lo: u32, hi: u32, names: &[&str]) -> Option<Vec<u32>> {
 
 /// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
 /// algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -269,3 +269,18 @@ pub fn write_artifacts(app: &ferry::manifest::model::App, seed: &[u8]) {
     )
     .unwrap();
 }
+
+/// Runs Python with boto3 (moto's dependency, in `.venv`) against moto;
+/// returns what the script printed.
+pub fn boto3(moto: &Moto, script: &str) -> String {
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", script])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
