@@ -228,6 +228,7 @@ fn ui(answer: bool, interactive: bool) -> Ui {
         interactive,
         confirm: std::sync::Arc::new(move |_| answer),
         say: Box::new(|_| {}),
+        progress: None,
     }
 }
 
@@ -716,6 +717,7 @@ fn ctrl_c_at_the_prompt_deletes_the_change_set_at_once() {
             true
         }),
         say: Box::new(|_| {}),
+        progress: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

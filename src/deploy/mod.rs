@@ -39,6 +39,23 @@ pub struct Ui {
     pub confirm: Arc<dyn Fn(&str) -> bool + Send + Sync>,
     /// Prints a progress line (stderr).
     pub say: Box<dyn Fn(&str) + Send + Sync>,
+    /// Shows where a stack operation is (a progress bar on a terminal);
+    /// `None`: the lines of `say` only.
+    pub progress: Option<ShowProgress>,
+}
+
+/// Draws a `Progress`.
+pub type ShowProgress = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// Where a stack operation is: resources done of the total, and the
+/// resources in progress.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub in_progress: Vec<String>,
+    /// The operation is over (the last call).
+    pub finished: bool,
 }
 
 impl Ui {
@@ -996,6 +1013,7 @@ async fn follow<A: CloudFormation>(
 ) -> Result<Stack, String> {
     let mut b = Backoff::new();
     let mut done = std::collections::BTreeSet::new();
+    let mut busy = std::collections::BTreeSet::new();
     let started = Instant::now();
     loop {
         let s = aws
@@ -1018,7 +1036,11 @@ async fn follow<A: CloudFormation>(
             if e.resource_type == "AWS::CloudFormation::Stack" && e.logical_id == stack {
                 continue;
             }
+            if e.status.ends_with("_IN_PROGRESS") {
+                busy.insert(e.logical_id.clone());
+            }
             if e.status.ends_with("_COMPLETE") || e.status.ends_with("_FAILED") {
+                busy.remove(&e.logical_id);
                 done.insert(e.logical_id.clone());
                 ui.info(&format!(
                     "  [{}/{}] {:<28} {:<40} {}",
@@ -1032,6 +1054,14 @@ async fn follow<A: CloudFormation>(
                         .unwrap_or("")
                 ));
             }
+        }
+        if let Some(show) = &ui.progress {
+            show(&Progress {
+                done: done.len(),
+                total: total.max(done.len()),
+                in_progress: busy.iter().cloned().collect(),
+                finished: events::is_terminal(&s.status),
+            });
         }
         if events::is_terminal(&s.status) {
             return Ok(s);
@@ -1139,7 +1169,7 @@ pub struct LeftBehind {
 
 /// The stack and its nested stacks, each with its logical-ID prefix
 /// (`""` for the root, `Nested1x0/` for a nested one) and stack ID.
-async fn stack_tree<A: CloudFormation>(
+pub(crate) async fn stack_tree<A: CloudFormation>(
     aws: &A,
     root: &Stack,
 ) -> Result<Vec<(String, String)>, String> {

@@ -1,0 +1,350 @@
+//! `ferry metrics`: the CloudWatch metrics of each function (namespace
+//! `AWS/Lambda`, dimension `FunctionName`): which queries to ask for, in
+//! batches of at most 500 per `GetMetricData` call, and what to make of the
+//! answers (totals, percentiles, a sparkline).
+//!
+//! Pure: the command in `cli::stack` sends the queries through
+//! `aws::Metrics` and prints what `summarize` returns.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aws::{MAX_METRIC_QUERIES, MetricQuery, MetricSeries};
+
+const NAMESPACE: &str = "AWS/Lambda";
+
+/// The series asked for at `--period`, per function: (short name, metric,
+/// statistic).
+const SERIES: [(&str, &str, &str); 8] = [
+    ("invocations", "Invocations", "Sum"),
+    ("errors", "Errors", "Sum"),
+    ("throttles", "Throttles", "Sum"),
+    ("duration_p50", "Duration", "p50"),
+    ("duration_p90", "Duration", "p90"),
+    ("duration_p99", "Duration", "p99"),
+    ("duration_max", "Duration", "Maximum"),
+    ("concurrency_max", "ConcurrentExecutions", "Maximum"),
+];
+
+/// Percentiles over the whole window, asked for with one period spanning
+/// it: percentiles of periods cannot be combined into one.
+const WINDOW: [(&str, &str, &str); 3] = [
+    ("window_p50", "Duration", "p50"),
+    ("window_p90", "Duration", "p90"),
+    ("window_p99", "Duration", "p99"),
+];
+
+/// The time range asked for: `end` is `now` rounded up to the minute and
+/// `start` is `since` before it, rounded to whole periods, so that
+/// CloudWatch's buckets line up with ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub start_s: i64,
+    pub end_s: i64,
+    pub period_s: i64,
+}
+
+impl Window {
+    pub fn new(now_s: i64, since_s: u64, period_s: u64) -> Window {
+        let period_s = (period_s.max(60).div_ceil(60) * 60) as i64;
+        let end_s = (now_s + 59).div_euclid(60) * 60;
+        let span = (since_s.max(1) as i64 + period_s - 1) / period_s * period_s;
+        Window {
+            start_s: end_s - span,
+            end_s,
+            period_s,
+        }
+    }
+
+    /// The start of every period, oldest first.
+    pub fn buckets(&self) -> Vec<i64> {
+        (self.start_s..self.end_s)
+            .step_by(self.period_s.max(1) as usize)
+            .collect()
+    }
+}
+
+/// Every query for these functions (physical names), in batches of at most
+/// `MAX_METRIC_QUERIES`. Query ids are `f<index>_<short name>`.
+pub fn queries(physical: &[String], w: &Window) -> Vec<Vec<MetricQuery>> {
+    let mut all = Vec::new();
+    for (i, name) in physical.iter().enumerate() {
+        let q = |short: &str, metric: &str, stat: &str, period: i64| MetricQuery {
+            id: format!("f{i}_{short}"),
+            namespace: NAMESPACE.to_string(),
+            metric: metric.to_string(),
+            dimensions: vec![("FunctionName".to_string(), name.clone())],
+            stat: stat.to_string(),
+            period_s: period.clamp(60, i32::MAX as i64) as i32,
+        };
+        for (short, metric, stat) in SERIES {
+            all.push(q(short, metric, stat, w.period_s));
+        }
+        for (short, metric, stat) in WINDOW {
+            all.push(q(short, metric, stat, w.end_s - w.start_s));
+        }
+    }
+    all.chunks(MAX_METRIC_QUERIES).map(<[_]>::to_vec).collect()
+}
+
+/// The figures of one function over the window. `None`: no datapoint.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub function: String,
+    pub invocations: f64,
+    pub errors: f64,
+    /// Errors per invocation (0 to 1), when there were invocations.
+    pub error_rate: Option<f64>,
+    pub throttles: f64,
+    /// Milliseconds.
+    pub duration_p50: Option<f64>,
+    pub duration_p90: Option<f64>,
+    pub duration_p99: Option<f64>,
+    pub duration_max: Option<f64>,
+    pub concurrency_max: Option<f64>,
+    /// Invocations per period, one value per bucket of the window.
+    pub invocations_series: Vec<f64>,
+    /// Every series as CloudWatch returned it, by short name.
+    pub series: BTreeMap<String, Points>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Default)]
+pub struct Points {
+    pub timestamps: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+/// The summaries of the functions (names as in the manifest, in the order
+/// given to `queries`) from every series returned.
+pub fn summarize(functions: &[String], w: &Window, series: &[MetricSeries]) -> Vec<Summary> {
+    let by_id: BTreeMap<&str, &MetricSeries> = series.iter().map(|s| (s.id.as_str(), s)).collect();
+    functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let get = |short: &str| by_id.get(format!("f{i}_{short}").as_str()).copied();
+            let values = |short: &str| get(short).map(|s| s.values.clone()).unwrap_or_default();
+            let sum = |short: &str| values(short).iter().sum::<f64>();
+            let max = |short: &str| values(short).into_iter().reduce(f64::max);
+            // A window percentile; should CloudWatch split the window in
+            // two periods, the larger value (never understating).
+            let pct = |short: &str| max(short);
+            let invocations = sum("invocations");
+            let errors = sum("errors");
+            let buckets = w.buckets();
+            let mut per_bucket = vec![0.0; buckets.len()];
+            if let Some(s) = get("invocations") {
+                for (t, v) in s.timestamps.iter().zip(&s.values) {
+                    if let Some(b) = buckets.iter().rposition(|b| b <= t) {
+                        per_bucket[b] += v;
+                    }
+                }
+            }
+            Summary {
+                function: f.clone(),
+                invocations,
+                errors,
+                error_rate: (invocations > 0.0).then(|| errors / invocations),
+                throttles: sum("throttles"),
+                duration_p50: pct("window_p50"),
+                duration_p90: pct("window_p90"),
+                duration_p99: pct("window_p99"),
+                duration_max: max("duration_max"),
+                concurrency_max: max("concurrency_max"),
+                invocations_series: per_bucket,
+                series: SERIES
+                    .iter()
+                    .map(|(short, _, _)| {
+                        let p = get(short)
+                            .map(|s| Points {
+                                timestamps: s.timestamps.clone(),
+                                values: s.values.clone(),
+                            })
+                            .unwrap_or_default();
+                        (short.to_string(), p)
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// `▁▂▄█`: one block per value, scaled to the largest.
+pub fn sparkline(values: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let top = values.iter().copied().fold(0.0_f64, f64::max);
+    values
+        .iter()
+        .map(|v| {
+            if top <= 0.0 || *v <= 0.0 {
+                BARS[0]
+            } else {
+                let i = ((v / top) * 7.0).round() as usize;
+                BARS[i.clamp(1, 7)]
+            }
+        })
+        .collect()
+}
+
+fn count(v: f64) -> String {
+    format!("{}", v.round() as i64)
+}
+
+fn ms(v: Option<f64>) -> String {
+    match v {
+        None => "-".to_string(),
+        Some(v) if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
+        Some(v) if v >= 10.0 => format!("{v:.0} ms"),
+        Some(v) => format!("{v:.1} ms"),
+    }
+}
+
+/// `1m`, `5m`, `1h`: the period as the flags write it.
+fn period_label(s: i64) -> String {
+    if s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}m", s / 60)
+    }
+}
+
+/// The table of `ferry metrics`, one row per function.
+pub fn table(rows: &[Summary], w: &Window) -> String {
+    let head = [
+        "FUNCTION".to_string(),
+        "INVOCATIONS".to_string(),
+        "ERRORS".to_string(),
+        "ERROR %".to_string(),
+        "THROTTLES".to_string(),
+        "P50".to_string(),
+        "P90".to_string(),
+        "P99".to_string(),
+        "MAX".to_string(),
+        "CONCURRENCY".to_string(),
+        format!("INVOCATIONS PER {}", period_label(w.period_s)),
+    ];
+    let mut cells: Vec<Vec<String>> = vec![head.to_vec()];
+    for r in rows {
+        cells.push(vec![
+            r.function.clone(),
+            count(r.invocations),
+            count(r.errors),
+            r.error_rate
+                .map(|e| format!("{:.1}%", e * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            count(r.throttles),
+            ms(r.duration_p50),
+            ms(r.duration_p90),
+            ms(r.duration_p99),
+            ms(r.duration_max),
+            r.concurrency_max.map(count).unwrap_or_else(|| "-".into()),
+            sparkline(&r.invocations_series),
+        ]);
+    }
+    let cols = head.len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in &cells {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c == 0 || c == cols - 1 {
+                line.push_str(cell);
+                if c != cols - 1 {
+                    line.push_str(&" ".repeat(pad));
+                }
+            } else {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+            if c != cols - 1 {
+                line.push_str("  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(id: &str, points: &[(i64, f64)]) -> MetricSeries {
+        MetricSeries {
+            id: id.into(),
+            timestamps: points.iter().map(|p| p.0).collect(),
+            values: points.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    #[test]
+    fn the_window_lines_up_with_minutes_and_periods() {
+        let w = Window::new(1_000_030, 3600, 60);
+        assert_eq!(w.end_s % 60, 0);
+        assert!(w.end_s >= 1_000_030);
+        assert_eq!(w.end_s - w.start_s, 3600);
+        assert_eq!(w.buckets().len(), 60);
+        let w = Window::new(1_000_030, 600, 90);
+        assert_eq!(w.period_s, 120);
+        assert_eq!(w.end_s - w.start_s, 600);
+    }
+
+    #[test]
+    fn queries_are_batched_by_500() {
+        let w = Window::new(1_000_000, 3600, 60);
+        let names: Vec<String> = (0..50).map(|i| format!("app-dev-f{i}")).collect();
+        let batches = queries(&names, &w);
+        let n: usize = batches.iter().map(Vec::len).sum();
+        assert_eq!(n, 50 * 11);
+        assert_eq!(batches.len(), 2);
+        assert!(batches.iter().all(|b| b.len() <= 500));
+        let q = &batches[0][0];
+        assert_eq!(q.id, "f0_invocations");
+        assert_eq!(q.dimensions, [("FunctionName".into(), "app-dev-f0".into())]);
+        let p99 = batches[0].iter().find(|q| q.id == "f0_window_p99").unwrap();
+        assert_eq!(p99.period_s, 3600);
+        assert_eq!(p99.stat, "p99");
+    }
+
+    #[test]
+    fn sums_rates_percentiles_and_the_sparkline() {
+        let w = Window {
+            start_s: 0,
+            end_s: 240,
+            period_s: 60,
+        };
+        let s = vec![
+            series("f0_invocations", &[(0, 10.0), (120, 30.0), (180, 0.0)]),
+            series("f0_errors", &[(0, 1.0), (120, 2.0)]),
+            series("f0_duration_max", &[(0, 80.0), (120, 250.0)]),
+            series("f0_window_p99", &[(0, 240.0)]),
+            series("f0_concurrency_max", &[(0, 2.0), (120, 5.0)]),
+        ];
+        let rows = summarize(&["api".into(), "idle".into()], &w, &s);
+        assert_eq!(rows[0].invocations, 40.0);
+        assert_eq!(rows[0].errors, 3.0);
+        assert_eq!(rows[0].error_rate, Some(0.075));
+        assert_eq!(rows[0].duration_p99, Some(240.0));
+        assert_eq!(rows[0].duration_p50, None);
+        assert_eq!(rows[0].duration_max, Some(250.0));
+        assert_eq!(rows[0].concurrency_max, Some(5.0));
+        assert_eq!(rows[0].invocations_series, [10.0, 0.0, 30.0, 0.0]);
+        assert_eq!(sparkline(&rows[0].invocations_series), "▃▁█▁");
+        assert_eq!(rows[1].error_rate, None);
+        let t = table(&rows, &w);
+        assert!(t.contains("7.5%"), "{t}");
+        assert!(t.contains("240 ms"), "{t}");
+        assert!(t.contains("INVOCATIONS PER 1m"), "{t}");
+    }
+}
