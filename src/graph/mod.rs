@@ -21,7 +21,7 @@ use crate::manifest::model::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
-    /// The HTTP API (one node, routes on its edges).
+    /// A route of the HTTP API.
     Http,
     /// A function URL.
     Url,
@@ -67,7 +67,7 @@ impl Kind {
     /// The word shown above a node's name.
     fn noun(self) -> &'static str {
         match self {
-            Kind::Http => "HTTP API",
+            Kind::Http => "HTTP route",
             Kind::Url => "function URL",
             Kind::Schedule => "schedule",
             Kind::Bus => "event bus",
@@ -101,7 +101,8 @@ pub struct Node {
     /// `<kind>:<name>`, unique in the graph.
     pub id: String,
     pub kind: Kind,
-    /// The name in the manifest (the schedule's expression, the bus name).
+    /// The name in the manifest (the route key, the schedule's expression,
+    /// the bus name).
     pub label: String,
 }
 
@@ -204,11 +205,11 @@ fn triggers(g: &mut Graph, target: &str, triggers: &[Trigger], owner: &str) {
         let (from, label) = match &t.kind {
             TriggerKind::Http(r) => {
                 let auth = match r.auth {
-                    HttpAuth::None => "",
-                    HttpAuth::Iam => " (iam)",
-                    HttpAuth::Jwt { .. } => " (jwt)",
+                    HttpAuth::None => "public",
+                    HttpAuth::Iam => "iam",
+                    HttpAuth::Jwt { .. } => "jwt",
                 };
-                (g.node(Kind::Http, "api"), format!("{}{auth}", r.key()))
+                (g.node(Kind::Http, &r.key()), auth.to_string())
             }
             TriggerKind::Url(u) => (
                 g.node(Kind::Url, owner),
@@ -493,7 +494,8 @@ http:
         assert_eq!(
             ids,
             [
-                "http:api",
+                "http:GET /orders/{id}",
+                "http:POST /orders",
                 "schedule:worker#1",
                 "function:api",
                 "function:worker",
@@ -508,7 +510,11 @@ http:
                 .find(|e| e.from == from && e.to == to)
                 .map(|e| e.label.as_str())
         };
-        assert_eq!(edge("http:api", "function:api"), Some("POST /orders (jwt)"));
+        assert_eq!(edge("http:POST /orders", "function:api"), Some("jwt"));
+        assert_eq!(
+            edge("http:GET /orders/{id}", "function:api"),
+            Some("public")
+        );
         assert_eq!(edge("function:api", "table:orders"), Some("read_write"));
         assert_eq!(edge("function:api", "queue:jobs"), Some("SendMessage"));
         assert_eq!(edge("queue:jobs", "function:worker"), Some("batch 10"));

@@ -19,27 +19,64 @@ fn color(hex: &str) -> Color {
     Color::new((rgb << 8) | 0xff)
 }
 
+/// The nodes grouped around each function (what triggers it, the function,
+/// what it uses): the layout's starting order within each rank, which keeps
+/// the chains of a large app apart.
+fn clustered(g: &Graph) -> Vec<usize> {
+    let mut order: Vec<usize> = Vec::new();
+    let mut add = |i: usize, order: &mut Vec<usize>| {
+        if !order.contains(&i) {
+            order.push(i);
+        }
+    };
+    let index = |id: &str| g.nodes.iter().position(|n| n.id == id);
+    for (i, n) in g.nodes.iter().enumerate() {
+        if !matches!(n.kind, Kind::Function | Kind::StateMachine) {
+            continue;
+        }
+        for e in g.edges.iter().filter(|e| e.to == n.id) {
+            if let Some(j) = index(&e.from) {
+                add(j, &mut order);
+            }
+        }
+        add(i, &mut order);
+        for e in g.edges.iter().filter(|e| e.from == n.id) {
+            if let Some(j) = index(&e.to) {
+                add(j, &mut order);
+            }
+        }
+    }
+    for i in 0..g.nodes.len() {
+        add(i, &mut order);
+    }
+    order
+}
+
 /// The SVG document of the graph, left to right.
 pub fn svg(g: &Graph) -> String {
     let dir = Orientation::LeftToRight;
     let mut vg = VisualGraph::new(dir);
-    let mut handles = Vec::new();
-    for n in &g.nodes {
+    let mut handles = vec![None; g.nodes.len()];
+    for i in clustered(g) {
+        let n = &g.nodes[i];
         let (fill, stroke) = n.kind.colors();
         let text = format!("{}\n{}", n.kind.noun(), n.label);
-        let shape = match n.kind {
-            Kind::Function | Kind::StateMachine => ShapeKind::new_box(&text),
-            _ => ShapeKind::new_box(&text),
-        };
+        let shape = ShapeKind::new_box(&text);
         let rounded = if n.kind.is_source() { 20 } else { 4 };
         let look = StyleAttr::new(color(stroke), 2, Some(color(fill)), rounded, FONT_SIZE);
         let size = get_shape_size(dir, &shape, FONT_SIZE, false);
-        handles.push(vg.add_node(Element::create(shape, look, dir, size)));
+        handles[i] = Some(vg.add_node(Element::create(shape, look, dir, size)));
     }
     for e in &g.edges {
-        let (Some(a), Some(b)) = (
-            g.nodes.iter().position(|n| n.id == e.from),
-            g.nodes.iter().position(|n| n.id == e.to),
+        let (Some(Some(a)), Some(Some(b))) = (
+            g.nodes
+                .iter()
+                .position(|n| n.id == e.from)
+                .map(|i| handles[i]),
+            g.nodes
+                .iter()
+                .position(|n| n.id == e.to)
+                .map(|i| handles[i]),
         ) else {
             continue;
         };
@@ -56,7 +93,7 @@ pub fn svg(g: &Graph) -> String {
             &None,
             &None,
         );
-        vg.add_edge(arrow, handles[a], handles[b]);
+        vg.add_edge(arrow, a, b);
     }
     let mut writer = SVGWriter::new();
     vg.do_it(false, false, false, &mut writer);
