@@ -494,8 +494,8 @@ http:
         assert_eq!(
             ids,
             [
-                "http:GET /orders/{id}",
                 "http:POST /orders",
+                "http:GET /orders/{id}",
                 "schedule:worker#1",
                 "function:api",
                 "function:worker",

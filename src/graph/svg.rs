@@ -24,7 +24,7 @@ fn color(hex: &str) -> Color {
 /// the chains of a large app apart.
 fn clustered(g: &Graph) -> Vec<usize> {
     let mut order: Vec<usize> = Vec::new();
-    let mut add = |i: usize, order: &mut Vec<usize>| {
+    let add = |i: usize, order: &mut Vec<usize>| {
         if !order.contains(&i) {
             order.push(i);
         }
