@@ -65,8 +65,16 @@ impl Window {
     }
 }
 
+/// A percentile (`p99`): CloudWatch's extended statistics, which some
+/// emulators do not serve.
+pub fn is_percentile(q: &MetricQuery) -> bool {
+    q.stat.starts_with('p')
+}
+
 /// Every query for these functions (physical names), in batches of at most
-/// `MAX_METRIC_QUERIES`. Query ids are `f<index>_<short name>`.
+/// `MAX_METRIC_QUERIES`, the percentiles in batches of their own (so that
+/// the other figures survive a service that cannot compute them). Query
+/// ids are `f<index>_<short name>`.
 pub fn queries(physical: &[String], w: &Window) -> Vec<Vec<MetricQuery>> {
     let mut all = Vec::new();
     for (i, name) in physical.iter().enumerate() {
@@ -85,7 +93,13 @@ pub fn queries(physical: &[String], w: &Window) -> Vec<Vec<MetricQuery>> {
             all.push(q(short, metric, stat, w.end_s - w.start_s));
         }
     }
-    all.chunks(MAX_METRIC_QUERIES).map(<[_]>::to_vec).collect()
+    let (percentiles, plain): (Vec<MetricQuery>, Vec<MetricQuery>) =
+        all.into_iter().partition(is_percentile);
+    plain
+        .chunks(MAX_METRIC_QUERIES)
+        .chain(percentiles.chunks(MAX_METRIC_QUERIES))
+        .map(<[_]>::to_vec)
+        .collect()
 }
 
 /// The figures of one function over the window. `None`: no datapoint.
@@ -307,12 +321,18 @@ mod tests {
         let batches = queries(&names, &w);
         let n: usize = batches.iter().map(Vec::len).sum();
         assert_eq!(n, 50 * 11);
+        // 250 figures in one call, 300 percentiles in another.
         assert_eq!(batches.len(), 2);
         assert!(batches.iter().all(|b| b.len() <= 500));
+        assert!(!batches[0].iter().any(is_percentile));
+        assert!(batches[1].iter().all(is_percentile));
+        let many: Vec<String> = (0..100).map(|i| format!("app-dev-f{i}")).collect();
+        let sizes: Vec<usize> = queries(&many, &w).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [500, 100, 500]);
         let q = &batches[0][0];
         assert_eq!(q.id, "f0_invocations");
         assert_eq!(q.dimensions, [("FunctionName".into(), "app-dev-f0".into())]);
-        let p99 = batches[0].iter().find(|q| q.id == "f0_window_p99").unwrap();
+        let p99 = batches[1].iter().find(|q| q.id == "f0_window_p99").unwrap();
         assert_eq!(p99.period_s, 3600);
         assert_eq!(p99.stat, "p99");
     }

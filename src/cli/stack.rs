@@ -429,11 +429,17 @@ async fn run_async(cli: &Cli) -> Outcome {
                 .collect();
             let mut series = Vec::new();
             for batch in crate::metrics::queries(&physical, &window) {
-                series.extend(
-                    aws.metric_data(&batch, window.start_s, window.end_s)
-                        .await
-                        .map_err(|e| Failure::Message(e.message))?,
-                );
+                match aws.metric_data(&batch, window.start_s, window.end_s).await {
+                    Ok(s) => series.extend(s),
+                    // Percentiles are left unknown where the service cannot
+                    // compute them; the other figures still count.
+                    Err(e) if batch.iter().all(crate::metrics::is_percentile) => {
+                        if cli.quiet == 0 {
+                            eprintln!("warning: duration percentiles unavailable: {e}");
+                        }
+                    }
+                    Err(e) => return Err(Failure::Message(e.message)),
+                }
             }
             let rows = crate::metrics::summarize(&chosen, &window, &series);
             match cli.output {
