@@ -328,7 +328,7 @@ mod tests {
         assert!(batches[1].iter().all(is_percentile));
         let many: Vec<String> = (0..100).map(|i| format!("app-dev-f{i}")).collect();
         let sizes: Vec<usize> = queries(&many, &w).iter().map(Vec::len).collect();
-        assert_eq!(sizes, [500, 100, 500]);
+        assert_eq!(sizes, [500, 500, 100]);
         let q = &batches[0][0];
         assert_eq!(q.id, "f0_invocations");
         assert_eq!(q.dimensions, [("FunctionName".into(), "app-dev-f0".into())]);
