@@ -175,11 +175,15 @@ pub fn colour(function: &str, n: usize) -> usize {
     (h as usize) % n.max(1)
 }
 
-/// `2026-12-02T06:50:08.123Z`.
+/// `2026-12-02T06:50:08.123Z`: UTC, always three digits of milliseconds.
 pub fn time(ms: i64) -> String {
-    aws_smithy_types::DateTime::from_millis(ms)
+    let whole = aws_smithy_types::DateTime::from_secs(ms.div_euclid(1000))
         .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_else(|_| ms.to_string())
+        .unwrap_or_else(|_| ms.to_string());
+    match whole.strip_suffix('Z') {
+        Some(s) => format!("{s}.{:03}Z", ms.rem_euclid(1000)),
+        None => whole,
+    }
 }
 
 #[cfg(test)]
@@ -255,7 +259,8 @@ mod tests {
     #[test]
     fn colours_and_times_are_stable() {
         assert_eq!(colour("api", 6), colour("api", 6));
-        assert_eq!(time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(time(1_500), "1970-01-01T00:00:01.5Z");
+        assert_eq!(time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(time(1_500), "1970-01-01T00:00:01.500Z");
+        assert_eq!(time(1_764_658_219_590), "2025-12-02T06:50:19.590Z");
     }
 }

@@ -139,7 +139,8 @@ pub fn summarize(functions: &[String], w: &Window, series: &[MetricSeries]) -> V
         .map(|(i, f)| {
             let get = |short: &str| by_id.get(format!("f{i}_{short}").as_str()).copied();
             let values = |short: &str| get(short).map(|s| s.values.clone()).unwrap_or_default();
-            let sum = |short: &str| values(short).iter().sum::<f64>();
+            // From +0.0: an empty sum is then 0, never -0.
+            let sum = |short: &str| values(short).iter().fold(0.0, |a, v| a + v);
             let max = |short: &str| values(short).into_iter().reduce(f64::max);
             // A window percentile; should CloudWatch split the window in
             // two periods, the larger value (never understating).
@@ -362,6 +363,7 @@ mod tests {
         assert_eq!(rows[0].invocations_series, [10.0, 0.0, 30.0, 0.0]);
         assert_eq!(sparkline(&rows[0].invocations_series), "▃▁█▁");
         assert_eq!(rows[1].error_rate, None);
+        assert!(rows[1].errors.is_sign_positive());
         let t = table(&rows, &w);
         assert!(t.contains("7.5%"), "{t}");
         assert!(t.contains("240 ms"), "{t}");

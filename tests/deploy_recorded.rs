@@ -738,3 +738,55 @@ fn ctrl_c_at_the_prompt_deletes_the_change_set_at_once() {
     assert_eq!(*r.deleted_change_sets.borrow(), vec!["cs-1"]);
     assert!(!*r.executed.borrow());
 }
+
+#[test]
+fn progress_names_the_resources_in_progress_and_ends_finished() {
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([None]);
+    *r.change_set.borrow_mut() = Some(ready(vec![
+        change("Add", "OrdersTable", "AWS::DynamoDB::Table", None),
+        change("Add", "ApiFunction", "AWS::Lambda::Function", None),
+    ]));
+    *r.after_execute.borrow_mut() =
+        VecDeque::from([stack("CREATE_IN_PROGRESS"), stack("CREATE_COMPLETE")]);
+    *r.events.borrow_mut() = vec![
+        event(
+            3.0,
+            "ApiFunction",
+            "AWS::Lambda::Function",
+            "CREATE_IN_PROGRESS",
+            "",
+        ),
+        event(
+            2.0,
+            "OrdersTable",
+            "AWS::DynamoDB::Table",
+            "CREATE_COMPLETE",
+            "",
+        ),
+        event(
+            1.0,
+            "OrdersTable",
+            "AWS::DynamoDB::Table",
+            "CREATE_IN_PROGRESS",
+            "",
+        ),
+    ];
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let ui = Ui {
+        progress: Some(Box::new(move |p: &deploy::Progress| {
+            record.lock().unwrap().push(p.clone())
+        })),
+        ..ui(true, false)
+    };
+    run(&r, &c, yes(), ui).unwrap();
+    let seen = seen.lock().unwrap();
+    let first = seen.first().expect("progress was shown");
+    assert_eq!((first.done, first.total), (1, 2));
+    assert_eq!(first.in_progress, ["ApiFunction"]);
+    assert!(!first.finished);
+    assert!(seen.last().unwrap().finished, "{seen:?}");
+    assert_eq!(seen.iter().filter(|p| p.finished).count(), 1);
+}
