@@ -226,3 +226,83 @@ fn metrics_sum_and_max_what_cloudwatch_holds() {
         text(&out)
     );
 }
+
+/// Puts `messages` into the api function's log group, `dt` ms from `base`.
+fn put_api_logs(moto: &Moto, stream: &str, base_ms: i64, events: &[(i64, &str)]) {
+    let list: Vec<String> = events
+        .iter()
+        .map(|(dt, m)| format!("{{'timestamp': {}, 'message': '{m}'}}", base_ms + dt))
+        .collect();
+    boto3(
+        moto,
+        &format!(
+            "import boto3
+logs = boto3.client('logs')
+try:
+    logs.create_log_group(logGroupName='/aws/lambda/shop-dev-api')
+except logs.exceptions.ResourceAlreadyExistsException:
+    pass
+logs.create_log_stream(logGroupName='/aws/lambda/shop-dev-api', logStreamName='{stream}')
+logs.put_log_events(logGroupName='/aws/lambda/shop-dev-api', logStreamName='{stream}', logEvents=[{}])",
+            list.join(", ")
+        ),
+    );
+}
+
+#[test]
+fn following_prints_new_and_late_events_once() {
+    use std::io::BufRead;
+    let (moto, dir) = deployed();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    put_api_logs(&moto, "a", now - 30_000, &[(0, "one"), (1000, "two")]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["logs", "--follow", "--endpoint-url", &moto.endpoint()])
+        .current_dir(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let collect = |lines: &mut Vec<String>, want: usize| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while lines.len() < want && std::time::Instant::now() < until {
+            if let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+                lines.push(l);
+            }
+        }
+    };
+    collect(&mut lines, 2);
+    // A new event, and a late one: older than the newest printed.
+    put_api_logs(&moto, "b", now - 30_000, &[(500, "late"), (5000, "three")]);
+    collect(&mut lines, 4);
+    // A few more polls: nothing is printed twice.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    while let Ok(l) = rx.try_recv() {
+        lines.push(l);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let messages: Vec<&str> = lines
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(messages, ["one", "two", "late", "three"], "{lines:?}");
+}
