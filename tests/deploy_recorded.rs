@@ -741,6 +741,7 @@ fn ctrl_c_at_the_prompt_deletes_the_change_set_at_once() {
 
 #[test]
 fn progress_names_the_resources_in_progress_and_ends_finished() {
+    // Recorded S3 holds no artifact yet: both are uploaded first.
     let c = case();
     let r = Recorded::default();
     *r.app_stack.borrow_mut() = VecDeque::from([None]);
@@ -782,7 +783,21 @@ fn progress_names_the_resources_in_progress_and_ends_finished() {
         ..ui(true, false)
     };
     run(&r, &c, yes(), ui).unwrap();
-    let seen = seen.lock().unwrap();
+    let all = seen.lock().unwrap();
+    // The uploads come first, counted in bytes, the last one finished.
+    let uploads: Vec<&deploy::Progress> = all
+        .iter()
+        .filter(|p| p.unit == deploy::Unit::Bytes)
+        .collect();
+    let last = uploads.last().expect("upload progress was shown");
+    assert!(
+        last.finished && last.done == last.total && last.total > 0,
+        "{last:?}"
+    );
+    let seen: Vec<&deploy::Progress> = all
+        .iter()
+        .filter(|p| p.unit == deploy::Unit::Resources)
+        .collect();
     let first = seen.first().expect("progress was shown");
     assert_eq!((first.done, first.total), (1, 2));
     assert_eq!(first.in_progress, ["ApiFunction"]);

@@ -12,7 +12,7 @@ use super::{
 use crate::aws::sdk::{Aws, Settings};
 use crate::aws::{Functions, Logs, Metrics};
 use crate::build::Record;
-use crate::deploy::{self, Pending, Progress, ShowProgress, Ui};
+use crate::deploy::{self, Pending, Progress, ShowProgress, Ui, Unit};
 use crate::manifest::model::{App, Code};
 use crate::names;
 
@@ -58,14 +58,23 @@ fn ui(cli: &Cli) -> Ui {
 }
 
 /// Draws the bar, made on the first call, cleared when all is done.
+/// Uploads get a bar only when large: small ones are over at once.
 fn show_progress(bar: &Mutex<Option<ProgressBar>>, p: &Progress) {
+    const LARGE_UPLOAD: usize = 5 * 1024 * 1024;
     let Ok(mut slot) = bar.lock() else {
         return;
     };
+    if p.unit == Unit::Bytes && p.total < LARGE_UPLOAD && slot.is_none() {
+        return;
+    }
     let b = slot.get_or_insert_with(|| {
-        let style = ProgressStyle::with_template(
-            "{spinner} [{bar:30.cyan/blue}] {pos}/{len} resources  {wide_msg}",
-        )
+        let counts = match p.unit {
+            Unit::Resources => "{pos}/{len} resources",
+            Unit::Bytes => "{bytes}/{total_bytes} uploaded",
+        };
+        let style = ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{bar:30.cyan/blue}}] {counts}  {{wide_msg}}"
+        ))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         let b = ProgressBar::new(p.total as u64)

@@ -56,12 +56,40 @@ pub struct Progress {
     pub in_progress: Vec<String>,
     /// The operation is over (the last call).
     pub finished: bool,
+    /// What `done` and `total` count.
+    pub unit: Unit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Resources of a stack operation.
+    Resources,
+    /// Bytes of artifact uploads.
+    Bytes,
+}
+
+impl Progress {
+    fn bytes(done: u64, total: u64, uploading: &str, finished: bool) -> Progress {
+        Progress {
+            done: done as usize,
+            total: total as usize,
+            in_progress: vec![uploading.to_string()],
+            finished,
+            unit: Unit::Bytes,
+        }
+    }
 }
 
 impl Ui {
     fn info(&self, s: &str) {
         if !self.quiet {
             (self.say)(s);
+        }
+    }
+
+    fn show(&self, p: Progress) {
+        if let Some(show) = &self.progress {
+            show(&p);
         }
     }
 }
@@ -510,7 +538,7 @@ pub async fn upload_artifacts<S: Storage>(
         bucket: Some(bucket.to_string()),
         ..Artifacts::default()
     };
-    let mut uploaded = 0;
+    let mut missing = Vec::new();
     for (kind, items) in [("function", &record.functions), ("layer", &record.layers)] {
         for (name, a) in items {
             let known = if kind == "function" {
@@ -523,15 +551,7 @@ pub async fn upload_artifacts<S: Storage>(
             }
             let key = format!("{prefix}{}/{}.zip", app.name, a.sha256);
             if !s3.object_exists(bucket, &key).await? {
-                let bytes = std::fs::read(app.root().join(&a.path)).map_err(|e| {
-                    format!("cannot read {}: {e} (run `ferry build`)", a.path.display())
-                })?;
-                ui.info(&format!(
-                    "Uploading {kind} {name} ({})",
-                    crate::build::archive::human(bytes.len() as u64)
-                ));
-                s3.put_object(bucket, &key, bytes).await?;
-                uploaded += 1;
+                missing.push((kind, name, key.clone(), a));
             }
             let art = Artifact {
                 key,
@@ -544,7 +564,22 @@ pub async fn upload_artifacts<S: Storage>(
             }
         }
     }
-    Ok((artifacts, uploaded))
+    let total: u64 = missing.iter().map(|m| m.3.size).sum();
+    let mut sent = 0;
+    for (kind, name, key, a) in &missing {
+        let bytes = std::fs::read(app.root().join(&a.path))
+            .map_err(|e| format!("cannot read {}: {e} (run `ferry build`)", a.path.display()))?;
+        ui.info(&format!(
+            "Uploading {kind} {name} ({})",
+            crate::build::archive::human(bytes.len() as u64)
+        ));
+        let size = bytes.len() as u64;
+        ui.show(Progress::bytes(sent, total.max(sent + size), name, false));
+        s3.put_object(bucket, key, bytes).await?;
+        sent += size;
+        ui.show(Progress::bytes(sent, total.max(sent), name, sent >= total));
+    }
+    Ok((artifacts, missing.len()))
 }
 
 /// Uploads the templates (nested ones first) under content-addressed keys;
@@ -1055,14 +1090,13 @@ async fn follow<A: CloudFormation>(
                 ));
             }
         }
-        if let Some(show) = &ui.progress {
-            show(&Progress {
-                done: done.len(),
-                total: total.max(done.len()),
-                in_progress: busy.iter().cloned().collect(),
-                finished: events::is_terminal(&s.status),
-            });
-        }
+        ui.show(Progress {
+            done: done.len(),
+            total: total.max(done.len()),
+            in_progress: busy.iter().cloned().collect(),
+            finished: events::is_terminal(&s.status),
+            unit: Unit::Resources,
+        });
         if events::is_terminal(&s.status) {
             return Ok(s);
         }
