@@ -4,6 +4,8 @@
 use layout::backends::svg::SVGWriter;
 use layout::core::base::Orientation;
 use layout::core::color::Color;
+use layout::core::format::{ClipHandle, RenderBackend};
+use layout::core::geometry::Point;
 use layout::core::style::{LineStyleKind, StyleAttr};
 use layout::std_shapes::render::get_shape_size;
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
@@ -17,6 +19,100 @@ const FONT_SIZE: usize = 14;
 fn color(hex: &str) -> Color {
     let rgb = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap_or(0);
     Color::new((rgb << 8) | 0xff)
+}
+
+/// layout-rs's SVG writer, with the drawing's true extent: the writer
+/// counts a label's length as its height, which leaves a tall blank band
+/// under a graph with long labels.
+struct Bounded {
+    svg: SVGWriter,
+    max: (f64, f64),
+}
+
+impl Bounded {
+    fn grow(&mut self, x: f64, y: f64) {
+        self.max = (self.max.0.max(x), self.max.1.max(y));
+    }
+
+    fn finalize(&self) -> String {
+        let doc = self.svg.finalize();
+        let (w, h) = (self.max.0.ceil() + 10.0, self.max.1.ceil() + 10.0);
+        match (doc.find("<svg "), doc.find(" xmlns=")) {
+            (Some(a), Some(b)) if a < b => format!(
+                "{}<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"{}",
+                &doc[..a],
+                &doc[b..]
+            ),
+            _ => doc,
+        }
+    }
+}
+
+impl RenderBackend for Bounded {
+    fn draw_rect(
+        &mut self,
+        xy: Point,
+        size: Point,
+        look: &StyleAttr,
+        properties: Option<String>,
+        clip: Option<ClipHandle>,
+    ) {
+        self.grow(xy.x + size.x, xy.y + size.y);
+        self.svg.draw_rect(xy, size, look, properties, clip);
+    }
+
+    fn draw_line(
+        &mut self,
+        start: Point,
+        stop: Point,
+        look: &StyleAttr,
+        properties: Option<String>,
+    ) {
+        self.grow(start.x.max(stop.x), start.y.max(stop.y));
+        self.svg.draw_line(start, stop, look, properties);
+    }
+
+    fn draw_circle(
+        &mut self,
+        xy: Point,
+        size: Point,
+        look: &StyleAttr,
+        properties: Option<String>,
+    ) {
+        self.grow(xy.x + size.x, xy.y + size.y);
+        self.svg.draw_circle(xy, size, look, properties);
+    }
+
+    fn draw_text(&mut self, xy: Point, text: &str, look: &StyleAttr) {
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        let lines = text.lines().count().max(1);
+        let font = look.font_size as f64;
+        self.grow(
+            xy.x + widest as f64 * font * 0.3,
+            xy.y + lines as f64 * font / 2.0,
+        );
+        self.svg.draw_text(xy, text, look);
+    }
+
+    fn draw_arrow(
+        &mut self,
+        path: &[(Point, Point)],
+        dashed: bool,
+        head: (bool, bool),
+        look: &StyleAttr,
+        properties: Option<String>,
+        text: &str,
+    ) {
+        for (a, b) in path {
+            self.grow(a.x.max(b.x), a.y.max(b.y));
+        }
+        self.svg
+            .draw_arrow(path, dashed, head, look, properties, text);
+    }
+
+    fn create_clip(&mut self, xy: Point, size: Point, rounded_px: usize) -> ClipHandle {
+        self.svg.create_clip(xy, size, rounded_px)
+    }
 }
 
 /// The nodes grouped around each function (what triggers it, the function,
@@ -95,7 +191,10 @@ pub fn svg(g: &Graph) -> String {
         );
         vg.add_edge(arrow, a, b);
     }
-    let mut writer = SVGWriter::new();
+    let mut writer = Bounded {
+        svg: SVGWriter::new(),
+        max: (0.0, 0.0),
+    };
     vg.do_it(false, false, false, &mut writer);
     writer.finalize()
 }
