@@ -166,13 +166,19 @@ fn scalar(v: &serde_json::Value) -> String {
     }
 }
 
-/// A colour per function, the same in every run: an index into a palette
-/// of `n` colours.
-pub fn colour(function: &str, n: usize) -> usize {
-    let h = function
-        .bytes()
-        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
-    (h as usize) % n.max(1)
+/// The 256-colour terminal codes of function names: cyan, yellow,
+/// magenta, green, blue and their bright variants (no red: it reads as an
+/// error).
+pub const PALETTE: [u8; 10] = [6, 3, 5, 2, 4, 14, 11, 13, 10, 12];
+
+/// A colour per function, the same in every run of the same app: by the
+/// function's place among the app's functions, so that neighbours differ.
+pub fn colour<'a>(functions: impl IntoIterator<Item = &'a String>, function: &str) -> u8 {
+    let i = functions
+        .into_iter()
+        .position(|f| f == function)
+        .unwrap_or(0);
+    PALETTE[i % PALETTE.len()]
 }
 
 /// `2026-12-02T06:50:08.123Z`: UTC, always three digits of milliseconds.
@@ -258,7 +264,9 @@ mod tests {
 
     #[test]
     fn colours_and_times_are_stable() {
-        assert_eq!(colour("api", 6), colour("api", 6));
+        let fns = ["api".to_string(), "worker".to_string()];
+        assert_eq!(colour(&fns, "api"), colour(&fns, "api"));
+        assert_ne!(colour(&fns, "api"), colour(&fns, "worker"));
         assert_eq!(time(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(time(1_500), "1970-01-01T00:00:01.500Z");
         assert_eq!(time(1_764_658_219_590), "2025-12-02T06:50:19.590Z");

@@ -379,9 +379,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                             if prefixed {
                                 let name = format!("{:<width$}", l.function);
                                 let name = if colour {
-                                    const PALETTE: [u8; 6] = [6, 3, 5, 2, 4, 1];
-                                    let c =
-                                        PALETTE[crate::logs::colour(&l.function, PALETTE.len())];
+                                    let c = crate::logs::colour(app.functions.keys(), &l.function);
                                     console::Style::new()
                                         .color256(c)
                                         .force_styling(true)
