@@ -129,3 +129,27 @@ fn the_command_writes_each_format() {
     let out = run(&["graph", "--format", "png"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn svg_of_cycles_self_calls_buses_and_schedules() {
+    let yaml = "app: loops
+functions:
+  a:
+    access: { functions: { a: invoke, b: invoke } }
+  b:
+    access: { functions: { a: invoke } }
+    triggers:
+      - event: { pattern: { source: [x] } }
+      - schedule: rate(1 minute)
+";
+    let app = ferry::manifest::load_str(
+        std::path::Path::new("ferry.yaml"),
+        yaml,
+        "dev",
+        &ferry::manifest::Disk,
+    )
+    .unwrap();
+    assert_every_node_drawn(&app);
+    let empty = ferry::graph::Graph::default();
+    svg_texts(&ferry::graph::svg(&empty));
+}

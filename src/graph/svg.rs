@@ -150,6 +150,10 @@ fn clustered(g: &Graph) -> Vec<usize> {
 
 /// The SVG document of the graph, left to right.
 pub fn svg(g: &Graph) -> String {
+    if g.nodes.is_empty() {
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>\n"
+            .to_string();
+    }
     let dir = Orientation::LeftToRight;
     let mut vg = VisualGraph::new(dir);
     let mut handles = vec![None; g.nodes.len()];
@@ -176,9 +180,6 @@ pub fn svg(g: &Graph) -> String {
         ) else {
             continue;
         };
-        if a == b {
-            continue;
-        }
         let look = StyleAttr::new(color("#555555"), 1, None, 0, FONT_SIZE - 3);
         let arrow = Arrow::new(
             LineEndKind::None,
