@@ -15,6 +15,13 @@ use crate::aws::LogEvent;
 /// not be skipped. Events seen before are recognised by their id.
 pub const LATE_MS: i64 = 60_000;
 
+/// How long `--follow` waits between polls of `groups` log groups: 2 s,
+/// longer for many groups, so that one `FilterLogEvents` per group stays
+/// within CloudWatch Logs' default rate of 5 calls per second.
+pub fn poll_interval(groups: usize) -> std::time::Duration {
+    std::time::Duration::from_secs(2.max(groups.div_ceil(5) as u64))
+}
+
 /// The server-side filter pattern, and a request id left to check on each
 /// message (when `--filter` already takes the pattern).
 pub fn pattern(filter: Option<&str>, request_id: Option<&str>) -> (Option<String>, Option<String>) {
@@ -250,6 +257,13 @@ mod tests {
         )]));
         let msgs: Vec<&str> = next.iter().map(|l| l.event.message.as_str()).collect();
         assert_eq!(msgs, ["late"]);
+    }
+
+    #[test]
+    fn polls_stay_within_five_calls_a_second() {
+        assert_eq!(poll_interval(1).as_secs(), 2);
+        assert_eq!(poll_interval(10).as_secs(), 2);
+        assert_eq!(poll_interval(50).as_secs(), 10);
     }
 
     #[test]

@@ -399,7 +399,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                     return Ok(());
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                    _ = tokio::time::sleep(crate::logs::poll_interval(groups.len())) => {}
                     _ = tokio::signal::ctrl_c() => return Ok(()),
                 }
             }
