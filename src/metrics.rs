@@ -3,14 +3,14 @@
 //! batches of at most 500 per `GetMetricData` call, and what to make of the
 //! answers (totals, percentiles, a sparkline).
 //!
-//! Pure: the command in `cli::stack` sends the queries through
-//! `aws::Metrics` and prints what `summarize` returns.
+//! `read` sends the queries through `aws::Metrics`; the rest is pure, and
+//! the command in `cli::stack` prints what `summarize` and `table` return.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::{MAX_METRIC_QUERIES, MetricQuery, MetricSeries};
+use crate::aws::{MAX_METRIC_QUERIES, MetricQuery, MetricSeries, Metrics};
 
 const NAMESPACE: &str = "AWS/Lambda";
 
@@ -100,6 +100,32 @@ pub fn queries(physical: &[String], w: &Window) -> Vec<Vec<MetricQuery>> {
         .chain(percentiles.chunks(MAX_METRIC_QUERIES))
         .map(<[_]>::to_vec)
         .collect()
+}
+
+/// What `read` got.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Read {
+    pub series: Vec<MetricSeries>,
+    /// Why the percentiles are unknown, when the service could not compute
+    /// them.
+    pub percentiles_unavailable: Option<String>,
+}
+
+/// Every series of these functions (physical names) over the window, one
+/// `GetMetricData` call per batch of `queries`. A failed call of
+/// percentiles leaves them unknown; any other failure is an error.
+pub async fn read<M: Metrics>(aws: &M, physical: &[String], w: &Window) -> Result<Read, String> {
+    let mut out = Read::default();
+    for batch in queries(physical, w) {
+        match aws.metric_data(&batch, w.start_s, w.end_s).await {
+            Ok(s) => out.series.extend(s),
+            Err(e) if batch.iter().all(is_percentile) => {
+                out.percentiles_unavailable = Some(e.message);
+            }
+            Err(e) => return Err(e.message),
+        }
+    }
+    Ok(out)
 }
 
 /// The figures of one function over the window. `None`: no datapoint.
@@ -336,6 +362,99 @@ mod tests {
         let p99 = batches[1].iter().find(|q| q.id == "f0_window_p99").unwrap();
         assert_eq!(p99.period_s, 3600);
         assert_eq!(p99.stat, "p99");
+    }
+
+    /// GetMetricData as recorded: answers per query id, or a failure for
+    /// the calls of percentiles (as moto answers them).
+    struct Recorded {
+        answers: Vec<MetricSeries>,
+        fail_percentiles: bool,
+        calls: std::cell::RefCell<Vec<usize>>,
+    }
+
+    impl Metrics for Recorded {
+        async fn metric_data(
+            &self,
+            queries: &[MetricQuery],
+            _: i64,
+            _: i64,
+        ) -> crate::aws::AwsResult<Vec<MetricSeries>> {
+            self.calls.borrow_mut().push(queries.len());
+            if self.fail_percentiles && queries.iter().all(is_percentile) {
+                return Err(crate::aws::AwsError {
+                    code: None,
+                    message: "GetMetricData: HTTP 500".into(),
+                });
+            }
+            Ok(self
+                .answers
+                .iter()
+                .filter(|a| queries.iter().any(|q| q.id == a.id))
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn percentiles_from_recorded_answers_and_their_absence() {
+        let w = Window {
+            start_s: 0,
+            end_s: 3600,
+            period_s: 60,
+        };
+        let answers = vec![
+            series("f0_invocations", &[(0, 90.0), (60, 10.0)]),
+            series("f0_duration_p50", &[(0, 11.0), (60, 13.0)]),
+            series("f0_window_p50", &[(0, 12.0)]),
+            series("f0_window_p90", &[(0, 48.5)]),
+            series("f0_window_p99", &[(0, 230.0)]),
+            series("f0_duration_max", &[(0, 250.0), (60, 120.0)]),
+        ];
+        let aws = Recorded {
+            answers: answers.clone(),
+            fail_percentiles: false,
+            calls: Default::default(),
+        };
+        let r = block_on(read(&aws, &["app-dev-api".into()], &w)).unwrap();
+        assert_eq!(*aws.calls.borrow(), [5, 6]);
+        assert_eq!(r.percentiles_unavailable, None);
+        let rows = summarize(&["api".into()], &w, &r.series);
+        assert_eq!(
+            (
+                rows[0].duration_p50,
+                rows[0].duration_p90,
+                rows[0].duration_p99
+            ),
+            (Some(12.0), Some(48.5), Some(230.0))
+        );
+        assert_eq!(rows[0].duration_max, Some(250.0));
+        assert_eq!(rows[0].series["duration_p50"].values, [11.0, 13.0]);
+        let t = table(&rows, &w);
+        assert!(
+            t.contains("12 ms") && t.contains("48 ms") && t.contains("230 ms"),
+            "{t}"
+        );
+
+        let moto = Recorded {
+            answers,
+            fail_percentiles: true,
+            calls: Default::default(),
+        };
+        let r = block_on(read(&moto, &["app-dev-api".into()], &w)).unwrap();
+        assert_eq!(
+            r.percentiles_unavailable.as_deref(),
+            Some("GetMetricData: HTTP 500")
+        );
+        let rows = summarize(&["api".into()], &w, &r.series);
+        assert_eq!(rows[0].invocations, 100.0);
+        assert_eq!(rows[0].duration_p99, None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{
     Cli, Command, Failure, Outcome, Output, known_function, load, read_payload, run_build,
 };
 use crate::aws::sdk::{Aws, Settings};
-use crate::aws::{Functions, Logs, Metrics};
+use crate::aws::{Functions, Logs};
 use crate::build::Record;
 use crate::deploy::{self, Pending, Progress, ShowProgress, Ui, Unit};
 use crate::manifest::model::{App, Code};
@@ -434,20 +434,15 @@ async fn run_async(cli: &Cli) -> Outcome {
                 .iter()
                 .map(|f| names::physical(&app.name, &app.stage, f))
                 .collect();
-            let mut series = Vec::new();
-            for batch in crate::metrics::queries(&physical, &window) {
-                match aws.metric_data(&batch, window.start_s, window.end_s).await {
-                    Ok(s) => series.extend(s),
-                    // Percentiles are left unknown where the service cannot
-                    // compute them; the other figures still count.
-                    Err(e) if batch.iter().all(crate::metrics::is_percentile) => {
-                        if cli.quiet == 0 {
-                            eprintln!("warning: duration percentiles unavailable: {e}");
-                        }
-                    }
-                    Err(e) => return Err(Failure::Message(e.message)),
+            let read = crate::metrics::read(&aws, &physical, &window)
+                .await
+                .map_err(Failure::Message)?;
+            if let Some(w) = &read.percentiles_unavailable {
+                if cli.quiet == 0 {
+                    eprintln!("warning: duration percentiles unavailable: {w}");
                 }
             }
+            let series = read.series;
             let rows = crate::metrics::summarize(&chosen, &window, &series);
             match cli.output {
                 Output::Json => println!(
