@@ -45,16 +45,31 @@ pub struct Window {
     pub period_s: i64,
 }
 
+/// At most this many periods in a window (a day of minutes).
+pub const MAX_PERIODS: u64 = 1440;
+
 impl Window {
-    pub fn new(now_s: i64, since_s: u64, period_s: u64) -> Window {
-        let period_s = (period_s.max(60).div_ceil(60) * 60) as i64;
+    /// Refuses a window of more than `MAX_PERIODS` periods, or longer than
+    /// the 455 days CloudWatch keeps.
+    pub fn new(now_s: i64, since_s: u64, period_s: u64) -> Result<Window, String> {
+        const KEPT_S: u64 = 455 * 86_400;
+        if since_s > KEPT_S {
+            return Err("--since goes back beyond the 455 days CloudWatch keeps metrics".into());
+        }
+        let period = period_s.clamp(60, KEPT_S).div_ceil(60) * 60;
+        if since_s.div_ceil(period) > MAX_PERIODS {
+            return Err(format!(
+                "--since holds more than {MAX_PERIODS} periods of --period: use a longer --period"
+            ));
+        }
+        let period_s = period as i64;
         let end_s = (now_s + 59).div_euclid(60) * 60;
         let span = (since_s.max(1) as i64 + period_s - 1) / period_s * period_s;
-        Window {
+        Ok(Window {
             start_s: end_s - span,
             end_s,
             period_s,
-        }
+        })
     }
 
     /// The start of every period, oldest first.
@@ -211,9 +226,18 @@ pub fn summarize(functions: &[String], w: &Window, series: &[MetricSeries]) -> V
         .collect()
 }
 
-/// `▁▂▄█`: one block per value, scaled to the largest.
+/// The widest sparkline: longer series are summed into this many columns.
+pub const SPARKLINE_WIDTH: usize = 60;
+
+/// `▁▂▄█`: one block per value (adjacent values summed beyond
+/// `SPARKLINE_WIDTH`), scaled to the largest.
 pub fn sparkline(values: &[f64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let group = values.len().div_ceil(SPARKLINE_WIDTH).max(1);
+    let values: Vec<f64> = values
+        .chunks(group)
+        .map(|c| c.iter().fold(0.0, |a, v| a + v))
+        .collect();
     let top = values.iter().copied().fold(0.0_f64, f64::max);
     values
         .iter()
@@ -263,7 +287,10 @@ pub fn table(rows: &[Summary], w: &Window) -> String {
         "P99".to_string(),
         "MAX".to_string(),
         "CONCURRENCY".to_string(),
-        format!("INVOCATIONS PER {}", period_label(w.period_s)),
+        format!(
+            "INVOCATIONS PER {}",
+            period_label(w.period_s * w.buckets().len().div_ceil(SPARKLINE_WIDTH).max(1) as i64)
+        ),
     ];
     let mut cells: Vec<Vec<String>> = vec![head.to_vec()];
     for r in rows {
@@ -331,19 +358,22 @@ mod tests {
 
     #[test]
     fn the_window_lines_up_with_minutes_and_periods() {
-        let w = Window::new(1_000_030, 3600, 60);
+        let w = Window::new(1_000_030, 3600, 60).unwrap();
         assert_eq!(w.end_s % 60, 0);
         assert!(w.end_s >= 1_000_030);
         assert_eq!(w.end_s - w.start_s, 3600);
         assert_eq!(w.buckets().len(), 60);
-        let w = Window::new(1_000_030, 600, 90);
+        let w = Window::new(1_000_030, 600, 90).unwrap();
         assert_eq!(w.period_s, 120);
         assert_eq!(w.end_s - w.start_s, 600);
+        assert!(Window::new(1_000_030, 86_400, 60).is_ok());
+        assert!(Window::new(1_000_030, 86_401, 60).is_err());
+        assert!(Window::new(1_000_030, 1000 * 86_400, 86_400).is_err());
     }
 
     #[test]
     fn queries_are_batched_by_500() {
-        let w = Window::new(1_000_000, 3600, 60);
+        let w = Window::new(1_000_000, 3600, 60).unwrap();
         let names: Vec<String> = (0..50).map(|i| format!("app-dev-f{i}")).collect();
         let batches = queries(&names, &w);
         let n: usize = batches.iter().map(Vec::len).sum();
@@ -481,6 +511,12 @@ mod tests {
         assert_eq!(rows[0].concurrency_max, Some(5.0));
         assert_eq!(rows[0].invocations_series, [10.0, 0.0, 30.0, 0.0]);
         assert_eq!(sparkline(&rows[0].invocations_series), "▃▁█▁");
+        let day: Vec<f64> = (0..1440).map(|i| (i / 24) as f64).collect();
+        let line = sparkline(&day);
+        assert_eq!(line.chars().count(), 60);
+        assert!(line.ends_with('█'));
+        let day = Window::new(86_400 * 100, 86_400, 60).unwrap();
+        assert!(table(&[], &day).contains("INVOCATIONS PER 24m"));
         assert_eq!(rows[1].error_rate, None);
         assert!(rows[1].errors.is_sign_positive());
         let t = table(&rows, &w);

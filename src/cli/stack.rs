@@ -429,7 +429,8 @@ async fn run_async(cli: &Cli) -> Outcome {
             let chosen = chosen_functions(&app, functions)?;
             let aws = connect(cli, Some(&app)).await?;
             let window =
-                crate::metrics::Window::new(now_ms() / 1000, since.as_secs(), period.as_secs());
+                crate::metrics::Window::new(now_ms() / 1000, since.as_secs(), period.as_secs())
+                    .map_err(Failure::Message)?;
             let physical: Vec<String> = chosen
                 .iter()
                 .map(|f| names::physical(&app.name, &app.stage, f))
