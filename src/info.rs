@@ -330,6 +330,7 @@ pub fn text(i: &Info) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::AwsResult;
 
     fn app() -> App {
         let yaml = "app: rides
@@ -350,6 +351,154 @@ functions:
             &crate::manifest::Disk,
         )
         .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    /// CloudFormation and Lambda as recorded for a split app: the table in
+    /// the root, the function's stack nested, the HTTP API URL an output of
+    /// the root and the alias at version 7.
+    struct Recorded;
+
+    fn stack(id: &str, status: &str, outputs: &[(&str, &str)]) -> crate::aws::Stack {
+        crate::aws::Stack {
+            id: id.into(),
+            name: id.into(),
+            status: status.into(),
+            status_reason: None,
+            outputs: outputs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    impl CloudFormation for Recorded {
+        async fn describe_stack(&self, name: &str) -> AwsResult<Option<crate::aws::Stack>> {
+            Ok(match name {
+                "rides-dev" => Some(stack(
+                    "rides-dev",
+                    "UPDATE_COMPLETE",
+                    &[(
+                        "HttpApiUrl",
+                        "https://abc.execute-api.us-east-1.amazonaws.com",
+                    )],
+                )),
+                "nested-1" => Some(stack(
+                    "nested-1",
+                    "UPDATE_COMPLETE",
+                    &[(
+                        "HookFunctionUrl",
+                        "https://xyz.lambda-url.us-east-1.on.aws/",
+                    )],
+                )),
+                _ => None,
+            })
+        }
+        async fn create_change_set(&self, _: &crate::aws::ChangeSetRequest) -> AwsResult<String> {
+            unreachable!("info changes nothing")
+        }
+        async fn describe_change_set(&self, _: &str) -> AwsResult<crate::aws::ChangeSet> {
+            unreachable!("info changes nothing")
+        }
+        async fn execute_change_set(&self, _: &str) -> AwsResult<()> {
+            unreachable!("info changes nothing")
+        }
+        async fn delete_change_set(&self, _: &str) -> AwsResult<()> {
+            unreachable!("info changes nothing")
+        }
+        async fn stack_events(
+            &self,
+            stack: &str,
+            _: Option<&str>,
+        ) -> AwsResult<Vec<crate::aws::StackEvent>> {
+            let ev = |t: f64, id: &str, status: &str| crate::aws::StackEvent {
+                id: format!("{t}"),
+                stack_name: stack.into(),
+                logical_id: id.into(),
+                physical_id: None,
+                resource_type: crate::state::NESTED_STACK_TYPE.into(),
+                status: status.into(),
+                reason: None,
+                timestamp: t,
+            };
+            // Newest first.
+            Ok(vec![
+                ev(1_764_658_260.0, "rides-dev", "UPDATE_COMPLETE"),
+                ev(1_764_658_250.0, "Nested1x0", "UPDATE_COMPLETE"),
+                ev(1_764_658_200.0, "rides-dev", "UPDATE_IN_PROGRESS"),
+            ])
+        }
+        async fn delete_stack(&self, _: &str) -> AwsResult<()> {
+            unreachable!("info changes nothing")
+        }
+        async fn get_template(&self, _: &str) -> AwsResult<String> {
+            unreachable!("info reads no template")
+        }
+        async fn stack_resources(&self, name: &str) -> AwsResult<Vec<StackResource>> {
+            let r = |l: &str, p: &str, t: &str| StackResource {
+                logical_id: l.into(),
+                physical_id: Some(p.into()),
+                resource_type: t.into(),
+            };
+            Ok(match name {
+                "rides-dev" => vec![
+                    r("RidesTable", "rides-dev-rides", "AWS::DynamoDB::Table"),
+                    r("Nested1x0", "nested-1", crate::state::NESTED_STACK_TYPE),
+                ],
+                "nested-1" => vec![r("ApiFunction", "rides-dev-api", "AWS::Lambda::Function")],
+                _ => vec![],
+            })
+        }
+    }
+
+    impl Inspect for Recorded {
+        async fn function_config(&self, f: &str) -> AwsResult<Option<FunctionConfig>> {
+            Ok((f == "rides-dev-api").then(|| FunctionConfig {
+                runtime: Some("provided.al2023".into()),
+                architecture: Some("arm64".into()),
+                memory_mb: Some(128),
+                timeout_s: Some(3),
+                code_size: 1_300_000,
+                code_sha256: Some("3q2+7w==".into()),
+                last_modified: Some("2026-12-02T06:51:00.000+0000".into()),
+            }))
+        }
+        async fn alias_version(&self, f: &str, alias: &str) -> AwsResult<Option<String>> {
+            Ok((f == "rides-dev-api" && alias == "live").then(|| "7".to_string()))
+        }
+    }
+
+    #[test]
+    fn gathered_through_the_traits_with_nested_stacks() {
+        let read = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(gather(&Recorded, &app()))
+            .unwrap();
+        assert_eq!(
+            read.last_deploy.as_deref(),
+            Some("2025-12-02T06:51:00.000Z")
+        );
+        let i = assemble(&app(), &read);
+        assert_eq!(i.functions[0].version.as_deref(), Some("7"));
+        assert_eq!(i.functions[1].version, None);
+        assert_eq!(
+            i.http_api.as_ref().and_then(|a| a.url.as_deref()),
+            Some("https://abc.execute-api.us-east-1.amazonaws.com")
+        );
+        assert_eq!(
+            i.function_urls.get("hook").map(String::as_str),
+            Some("https://xyz.lambda-url.us-east-1.on.aws/")
+        );
+        assert_eq!(i.resources[0].physical.as_deref(), Some("rides-dev-rides"));
+        let t = text(&i);
+        let api = t
+            .lines()
+            .find(|l| l.trim_start().starts_with("api "))
+            .unwrap();
+        assert!(
+            api.contains(" live ") && api.contains(" 7 ") && api.contains("deadbeef"),
+            "{api}"
+        );
     }
 
     fn resource(logical: &str, physical: &str) -> StackResource {
