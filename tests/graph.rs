@@ -20,7 +20,12 @@ fn mermaid_and_dot_of_the_examples() {
     for name in EXAMPLES {
         let g = ferry::graph::of(&example(name));
         insta::assert_snapshot!(format!("{name}.mermaid"), ferry::graph::mermaid(&g));
-        insta::assert_snapshot!(format!("{name}.dot"), ferry::graph::dot(&g));
+        let dot = ferry::graph::dot(&g);
+        // Valid DOT: layout-rs's own parser reads it.
+        if let Err(e) = layout::gv::DotParser::new(&dot).process() {
+            panic!("{name}: the DOT does not parse: {e}\n{dot}");
+        }
+        insta::assert_snapshot!(format!("{name}.dot"), dot);
     }
 }
 
