@@ -87,9 +87,7 @@ pub fn is_percentile(q: &MetricQuery) -> bool {
 }
 
 /// Every query for these functions (physical names), in batches of at most
-/// `MAX_METRIC_QUERIES`, the percentiles in batches of their own (so that
-/// the other figures survive a service that cannot compute them). Query
-/// ids are `f<index>_<short name>`.
+/// `MAX_METRIC_QUERIES`. Query ids are `f<index>_<short name>`.
 pub fn queries(physical: &[String], w: &Window) -> Vec<Vec<MetricQuery>> {
     let mut all = Vec::new();
     for (i, name) in physical.iter().enumerate() {
@@ -108,13 +106,7 @@ pub fn queries(physical: &[String], w: &Window) -> Vec<Vec<MetricQuery>> {
             all.push(q(short, metric, stat, w.end_s - w.start_s));
         }
     }
-    let (percentiles, plain): (Vec<MetricQuery>, Vec<MetricQuery>) =
-        all.into_iter().partition(is_percentile);
-    plain
-        .chunks(MAX_METRIC_QUERIES)
-        .chain(percentiles.chunks(MAX_METRIC_QUERIES))
-        .map(<[_]>::to_vec)
-        .collect()
+    all.chunks(MAX_METRIC_QUERIES).map(<[_]>::to_vec).collect()
 }
 
 /// What `read` got.
@@ -127,17 +119,35 @@ pub struct Read {
 }
 
 /// Every series of these functions (physical names) over the window, one
-/// `GetMetricData` call per batch of `queries`. A failed call of
-/// percentiles leaves them unknown; any other failure is an error.
+/// `GetMetricData` call per batch of `queries`. When a batch fails, it is
+/// asked again without its percentiles, then the percentiles alone: a
+/// service that cannot compute them (moto) leaves them unknown and the
+/// other figures still count. Any other failure is an error.
 pub async fn read<M: Metrics>(aws: &M, physical: &[String], w: &Window) -> Result<Read, String> {
     let mut out = Read::default();
     for batch in queries(physical, w) {
-        match aws.metric_data(&batch, w.start_s, w.end_s).await {
-            Ok(s) => out.series.extend(s),
-            Err(e) if batch.iter().all(is_percentile) => {
-                out.percentiles_unavailable = Some(e.message);
+        let e = match aws.metric_data(&batch, w.start_s, w.end_s).await {
+            Ok(s) => {
+                out.series.extend(s);
+                continue;
             }
-            Err(e) => return Err(e.message),
+            Err(e) => e,
+        };
+        let (percentiles, plain): (Vec<MetricQuery>, Vec<MetricQuery>) =
+            batch.into_iter().partition(is_percentile);
+        if percentiles.is_empty() {
+            return Err(e.message);
+        }
+        if !plain.is_empty() {
+            out.series.extend(
+                aws.metric_data(&plain, w.start_s, w.end_s)
+                    .await
+                    .map_err(|e| e.message)?,
+            );
+        }
+        match aws.metric_data(&percentiles, w.start_s, w.end_s).await {
+            Ok(s) => out.series.extend(s),
+            Err(e) => out.percentiles_unavailable = Some(e.message),
         }
     }
     Ok(out)
@@ -378,18 +388,15 @@ mod tests {
         let batches = queries(&names, &w);
         let n: usize = batches.iter().map(Vec::len).sum();
         assert_eq!(n, 50 * 11);
-        // 250 figures in one call, 300 percentiles in another.
         assert_eq!(batches.len(), 2);
         assert!(batches.iter().all(|b| b.len() <= 500));
-        assert!(!batches[0].iter().any(is_percentile));
-        assert!(batches[1].iter().all(is_percentile));
         let many: Vec<String> = (0..100).map(|i| format!("app-dev-f{i}")).collect();
         let sizes: Vec<usize> = queries(&many, &w).iter().map(Vec::len).collect();
         assert_eq!(sizes, [500, 500, 100]);
         let q = &batches[0][0];
         assert_eq!(q.id, "f0_invocations");
         assert_eq!(q.dimensions, [("FunctionName".into(), "app-dev-f0".into())]);
-        let p99 = batches[1].iter().find(|q| q.id == "f0_window_p99").unwrap();
+        let p99 = batches[0].iter().find(|q| q.id == "f0_window_p99").unwrap();
         assert_eq!(p99.period_s, 3600);
         assert_eq!(p99.stat, "p99");
     }
@@ -410,7 +417,7 @@ mod tests {
             _: i64,
         ) -> crate::aws::AwsResult<Vec<MetricSeries>> {
             self.calls.borrow_mut().push(queries.len());
-            if self.fail_percentiles && queries.iter().all(is_percentile) {
+            if self.fail_percentiles && queries.iter().any(is_percentile) {
                 return Err(crate::aws::AwsError {
                     code: None,
                     message: "GetMetricData: HTTP 500".into(),
@@ -453,7 +460,8 @@ mod tests {
             calls: Default::default(),
         };
         let r = block_on(read(&aws, &["app-dev-api".into()], &w)).unwrap();
-        assert_eq!(*aws.calls.borrow(), [5, 6]);
+        // One call for the 11 queries of one function.
+        assert_eq!(*aws.calls.borrow(), [11]);
         assert_eq!(r.percentiles_unavailable, None);
         let rows = summarize(&["api".into()], &w, &r.series);
         assert_eq!(
@@ -478,6 +486,8 @@ mod tests {
             calls: Default::default(),
         };
         let r = block_on(read(&moto, &["app-dev-api".into()], &w)).unwrap();
+        // Refused with its percentiles, asked again without, then for them.
+        assert_eq!(*moto.calls.borrow(), [11, 5, 6]);
         assert_eq!(
             r.percentiles_unavailable.as_deref(),
             Some("GetMetricData: HTTP 500")
