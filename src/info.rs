@@ -29,8 +29,15 @@ pub struct Info {
 pub struct HttpApi {
     /// `None` when the stack has no such output.
     pub url: Option<String>,
-    /// `POST /ride` -> function, as the manifest declares them.
-    pub routes: Vec<(String, String)>,
+    /// As the manifest declares them.
+    pub routes: Vec<Route>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Route {
+    /// `POST /ride`.
+    pub route: String,
+    pub function: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -190,12 +197,15 @@ pub fn assemble(app: &App, read: &Read) -> Info {
     for n in app.state_machines.keys() {
         add("state_machine", n, names::state_machine(n));
     }
-    let routes: Vec<(String, String)> = app
+    let routes: Vec<Route> = app
         .functions
         .iter()
         .flat_map(|(name, f)| {
             f.triggers.iter().filter_map(move |t| match &t.kind {
-                crate::manifest::model::TriggerKind::Http(r) => Some((r.key(), name.clone())),
+                crate::manifest::model::TriggerKind::Http(r) => Some(Route {
+                    route: r.key(),
+                    function: name.clone(),
+                }),
                 _ => None,
             })
         })
@@ -267,8 +277,12 @@ pub fn text(i: &Info) -> String {
                 base.to_string(),
                 String::new(),
             ]);
-            for (key, f) in &api.routes {
-                rows.push(vec![String::new(), key.clone(), format!("-> {f}")]);
+            for r in &api.routes {
+                rows.push(vec![
+                    String::new(),
+                    r.route.clone(),
+                    format!("-> {}", r.function),
+                ]);
             }
         }
         for (f, url) in &i.function_urls {
