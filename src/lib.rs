@@ -10,9 +10,13 @@ pub mod deploy;
 pub mod diagnostic;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod graph;
 pub mod iam;
+pub mod info;
 pub mod local;
+pub mod logs;
 pub mod manifest;
+pub mod metrics;
 pub mod names;
 pub mod package;
 pub mod pipeline;

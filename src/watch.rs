@@ -251,10 +251,12 @@ async fn update<A>(
     }
 }
 
-/// New log lines of the watched functions since the watch started.
+/// New log lines of the watched functions since the watch started, merged
+/// by time with the follow cursor of `ferry logs`.
 struct LogTail {
-    /// Function -> (log group, next start time in ms).
-    groups: BTreeMap<String, (String, i64)>,
+    /// Function -> log group.
+    groups: BTreeMap<String, String>,
+    cursor: crate::logs::Cursor,
 }
 
 impl LogTail {
@@ -268,22 +270,28 @@ impl LogTail {
                 .iter()
                 .map(|f| {
                     let group = names::log_group(&names::physical(&app.name, &app.stage, f));
-                    (f.clone(), (group, now_ms))
+                    (f.clone(), group)
                 })
                 .collect(),
+            cursor: crate::logs::Cursor::new(now_ms),
         }
     }
 
     async fn poll<A: Logs>(&mut self, aws: &A, ui: &Ui) {
-        for (function, (group, start)) in self.groups.iter_mut() {
+        let start = self.cursor.start();
+        let mut per_function = Vec::new();
+        for (function, group) in &self.groups {
             // A group that does not exist yet has no lines: not an error.
-            let Ok(events) = aws.log_events(group, *start).await else {
-                continue;
-            };
-            for e in events {
-                ui.info(&format!("{function} | {}", e.message.trim_end()));
-                *start = (*start).max(e.timestamp_ms + 1);
+            if let Ok(events) = aws.log_events(group, start, None).await {
+                per_function.push((function.clone(), events));
             }
+        }
+        for l in self.cursor.admit(crate::logs::merge(per_function)) {
+            ui.info(&format!(
+                "{} | {}",
+                l.function,
+                crate::logs::message(&l.event.message)
+            ));
         }
     }
 }

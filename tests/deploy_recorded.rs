@@ -194,11 +194,17 @@ impl Identity for Recorded {
 }
 
 /// No function is deployed: nothing is hotswapped or drifts.
-impl FunctionCode for Recorded {
-    async fn function_state(&self, _: &str) -> AwsResult<Option<FunctionState>> {
+impl Inspect for Recorded {
+    async fn function_config(&self, _: &str) -> AwsResult<Option<FunctionConfig>> {
         self.call("GetFunctionConfiguration");
         Ok(None)
     }
+    async fn alias_version(&self, _: &str, _: &str) -> AwsResult<Option<String>> {
+        Ok(None)
+    }
+}
+
+impl FunctionCode for Recorded {
     async fn update_code(&self, _: &str, _: &str, _: &str) -> AwsResult<()> {
         unreachable!("no hotswap in these tests")
     }
@@ -245,6 +251,7 @@ fn ui(answer: bool, interactive: bool) -> Ui {
         interactive,
         confirm: std::sync::Arc::new(move |_| answer),
         say: Box::new(|_| {}),
+        progress: None,
     }
 }
 
@@ -733,6 +740,7 @@ fn ctrl_c_at_the_prompt_deletes_the_change_set_at_once() {
             true
         }),
         say: Box::new(|_| {}),
+        progress: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -752,4 +760,71 @@ fn ctrl_c_at_the_prompt_deletes_the_change_set_at_once() {
     assert!(e.contains("interrupted: nothing was changed"), "{e}");
     assert_eq!(*r.deleted_change_sets.borrow(), vec!["cs-1"]);
     assert!(!*r.executed.borrow());
+}
+
+#[test]
+fn progress_names_the_resources_in_progress_and_ends_finished() {
+    // Recorded S3 holds no artifact yet: both are uploaded first.
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([None]);
+    *r.change_set.borrow_mut() = Some(ready(vec![
+        change("Add", "OrdersTable", "AWS::DynamoDB::Table", None),
+        change("Add", "ApiFunction", "AWS::Lambda::Function", None),
+    ]));
+    *r.after_execute.borrow_mut() =
+        VecDeque::from([stack("CREATE_IN_PROGRESS"), stack("CREATE_COMPLETE")]);
+    *r.events.borrow_mut() = vec![
+        event(
+            3.0,
+            "ApiFunction",
+            "AWS::Lambda::Function",
+            "CREATE_IN_PROGRESS",
+            "",
+        ),
+        event(
+            2.0,
+            "OrdersTable",
+            "AWS::DynamoDB::Table",
+            "CREATE_COMPLETE",
+            "",
+        ),
+        event(
+            1.0,
+            "OrdersTable",
+            "AWS::DynamoDB::Table",
+            "CREATE_IN_PROGRESS",
+            "",
+        ),
+    ];
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let ui = Ui {
+        progress: Some(Box::new(move |p: &deploy::Progress| {
+            record.lock().unwrap().push(p.clone())
+        })),
+        ..ui(true, false)
+    };
+    run(&r, &c, yes(), ui).unwrap();
+    let all = seen.lock().unwrap();
+    // The uploads come first, counted in bytes, the last one finished.
+    let uploads: Vec<&deploy::Progress> = all
+        .iter()
+        .filter(|p| p.unit == deploy::Unit::Bytes)
+        .collect();
+    let last = uploads.last().expect("upload progress was shown");
+    assert!(
+        last.finished && last.done == last.total && last.total > 0,
+        "{last:?}"
+    );
+    let seen: Vec<&deploy::Progress> = all
+        .iter()
+        .filter(|p| p.unit == deploy::Unit::Resources)
+        .collect();
+    let first = seen.first().expect("progress was shown");
+    assert_eq!((first.done, first.total), (1, 2));
+    assert_eq!(first.in_progress, ["ApiFunction"]);
+    assert!(!first.finished);
+    assert!(seen.last().unwrap().finished, "{seen:?}");
+    assert_eq!(seen.iter().filter(|p| p.finished).count(), 1);
 }

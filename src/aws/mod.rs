@@ -185,34 +185,28 @@ pub trait Queues {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogEvent {
+    /// CloudWatch's event id (empty when the service gave none).
+    pub id: String,
     pub timestamp_ms: i64,
     pub stream: String,
     pub message: String,
 }
 
 pub trait Logs {
-    /// Events of a log group from `start_ms`, every page.
+    /// Events of a log group from `start_ms` matching the CloudWatch filter
+    /// `pattern` when given, every page; none when the group does not exist
+    /// (a function never invoked has no log group).
     fn log_events(
         &self,
         group: &str,
         start_ms: i64,
+        pattern: Option<&str>,
     ) -> impl Future<Output = AwsResult<Vec<LogEvent>>>;
 }
 
-/// A function's deployed code and the state of its last update.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FunctionState {
-    /// Base64 of the SHA-256 of the deployment package, as Lambda gives it.
-    pub code_sha256: String,
-    /// InProgress, Successful or Failed (absent on some emulators).
-    pub last_update_status: Option<String>,
-    pub last_update_reason: Option<String>,
-}
-
-/// The calls that update a function's code directly (hotswap).
-pub trait FunctionCode {
-    /// `None` when there is no such function.
-    fn function_state(&self, name: &str) -> impl Future<Output = AwsResult<Option<FunctionState>>>;
+/// The calls that update a function's code directly (hotswap); its state
+/// is read with `Inspect::function_config`.
+pub trait FunctionCode: Inspect {
     fn update_code(
         &self,
         name: &str,
@@ -233,4 +227,70 @@ pub trait FunctionCode {
         alias: &str,
         version: &str,
     ) -> impl Future<Output = AwsResult<()>>;
+}
+
+/// A function's configuration as Lambda reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionConfig {
+    pub runtime: Option<String>,
+    pub architecture: Option<String>,
+    pub memory_mb: Option<i32>,
+    pub timeout_s: Option<i32>,
+    pub code_size: i64,
+    /// Base64 SHA-256 of the deployment package, as Lambda gives it.
+    pub code_sha256: Option<String>,
+    pub last_modified: Option<String>,
+    /// InProgress, Successful or Failed (absent on some emulators).
+    pub last_update_status: Option<String>,
+    pub last_update_reason: Option<String>,
+}
+
+pub trait Inspect {
+    /// `None` when there is no such function.
+    fn function_config(
+        &self,
+        function: &str,
+    ) -> impl Future<Output = AwsResult<Option<FunctionConfig>>>;
+    /// The version an alias points to; `None` when there is no such alias.
+    fn alias_version(
+        &self,
+        function: &str,
+        alias: &str,
+    ) -> impl Future<Output = AwsResult<Option<String>>>;
+}
+
+/// One query of `GetMetricData`: a statistic of a metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricQuery {
+    /// Starts with a lowercase letter: letters, digits and `_`.
+    pub id: String,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    /// `Sum`, `Maximum`, `p99`, ...
+    pub stat: String,
+    pub period_s: i32,
+}
+
+/// The datapoints of one query, oldest first.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct MetricSeries {
+    pub id: String,
+    /// Seconds since the epoch.
+    pub timestamps: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+/// At most this many queries in one `GetMetricData` call.
+pub const MAX_METRIC_QUERIES: usize = 500;
+
+pub trait Metrics {
+    /// One `GetMetricData` call (every page) for at most
+    /// `MAX_METRIC_QUERIES` queries, between two times in seconds.
+    fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start_s: i64,
+        end_s: i64,
+    ) -> impl Future<Output = AwsResult<Vec<MetricSeries>>>;
 }

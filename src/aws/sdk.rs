@@ -26,6 +26,7 @@ pub struct Aws {
     lambda: aws_sdk_lambda::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
     sqs: aws_sdk_sqs::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
     region: String,
     endpoint: Option<String>,
 }
@@ -62,6 +63,7 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::new(&conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             sqs: aws_sdk_sqs::Client::new(&conf),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
             region,
             endpoint,
         })
@@ -476,29 +478,6 @@ impl Functions for Aws {
 }
 
 impl FunctionCode for Aws {
-    async fn function_state(&self, name: &str) -> AwsResult<Option<FunctionState>> {
-        match self
-            .lambda
-            .get_function_configuration()
-            .function_name(name)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Some(FunctionState {
-                code_sha256: out.code_sha256().unwrap_or_default().to_string(),
-                last_update_status: out.last_update_status().map(|s| s.as_str().to_string()),
-                last_update_reason: out.last_update_status_reason().map(String::from),
-            })),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(err("GetFunctionConfiguration", e)),
-        }
-    }
-
     async fn update_code(&self, name: &str, bucket: &str, key: &str) -> AwsResult<()> {
         self.lambda
             .update_function_code()
@@ -565,21 +544,32 @@ fn base64_decode(s: &str) -> Option<String> {
 }
 
 impl Logs for Aws {
-    async fn log_events(&self, group: &str, start_ms: i64) -> AwsResult<Vec<LogEvent>> {
+    async fn log_events(
+        &self,
+        group: &str,
+        start_ms: i64,
+        pattern: Option<&str>,
+    ) -> AwsResult<Vec<LogEvent>> {
         let mut events = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let out = self
+            let out = match self
                 .logs
                 .filter_log_events()
                 .log_group_name(group)
                 .start_time(start_ms)
+                .set_filter_pattern(pattern.map(String::from))
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| err("FilterLogEvents", e))?;
+            {
+                Ok(out) => out,
+                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(events),
+                Err(e) => return Err(err("FilterLogEvents", e)),
+            };
             for e in out.events() {
                 events.push(LogEvent {
+                    id: e.event_id().unwrap_or_default().to_string(),
                     timestamp_ms: e.timestamp().unwrap_or(0),
                     stream: e.log_stream_name().unwrap_or_default().to_string(),
                     message: e.message().unwrap_or_default().to_string(),
@@ -588,6 +578,117 @@ impl Logs for Aws {
             token = out.next_token().map(String::from);
             if token.is_none() {
                 return Ok(events);
+            }
+        }
+    }
+}
+
+impl Inspect for Aws {
+    async fn function_config(&self, function: &str) -> AwsResult<Option<FunctionConfig>> {
+        match self
+            .lambda
+            .get_function_configuration()
+            .function_name(function)
+            .send()
+            .await
+        {
+            Ok(c) => Ok(Some(FunctionConfig {
+                runtime: c.runtime().map(|r| r.as_str().to_string()),
+                architecture: c.architectures().first().map(|a| a.as_str().to_string()),
+                memory_mb: c.memory_size(),
+                timeout_s: c.timeout(),
+                code_size: c.code_size(),
+                code_sha256: c.code_sha256().map(String::from),
+                last_modified: c.last_modified().map(String::from),
+                last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
+                last_update_reason: c.last_update_status_reason().map(String::from),
+            })),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(err("GetFunctionConfiguration", e)),
+        }
+    }
+
+    async fn alias_version(&self, function: &str, alias: &str) -> AwsResult<Option<String>> {
+        match self
+            .lambda
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+        {
+            Ok(a) => Ok(a.function_version().map(String::from)),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(err("GetAlias", e)),
+        }
+    }
+}
+
+impl Metrics for Aws {
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start_s: i64,
+        end_s: i64,
+    ) -> AwsResult<Vec<MetricSeries>> {
+        use aws_sdk_cloudwatch::primitives::DateTime;
+        use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+        let list: Vec<MetricDataQuery> = queries
+            .iter()
+            .map(|q| {
+                let mut metric = Metric::builder()
+                    .namespace(&q.namespace)
+                    .metric_name(&q.metric);
+                for (k, v) in &q.dimensions {
+                    metric = metric.dimensions(Dimension::builder().name(k).value(v).build());
+                }
+                MetricDataQuery::builder()
+                    .id(&q.id)
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric(metric.build())
+                            .period(q.period_s)
+                            .stat(&q.stat)
+                            .build(),
+                    )
+                    .return_data(true)
+                    .build()
+            })
+            .collect();
+        let mut series: Vec<MetricSeries> = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .cloudwatch
+                .get_metric_data()
+                .set_metric_data_queries(Some(list.clone()))
+                .start_time(DateTime::from_secs(start_s))
+                .end_time(DateTime::from_secs(end_s))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| err("GetMetricData", e))?;
+            for r in out.metric_data_results() {
+                let id = r.id().unwrap_or_default();
+                let i = match series.iter().position(|s| s.id == id) {
+                    Some(i) => i,
+                    None => {
+                        series.push(MetricSeries {
+                            id: id.to_string(),
+                            ..MetricSeries::default()
+                        });
+                        series.len() - 1
+                    }
+                };
+                series[i]
+                    .timestamps
+                    .extend(r.timestamps().iter().map(|t| t.secs()));
+                series[i].values.extend_from_slice(r.values());
+            }
+            token = out.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(series);
             }
         }
     }

@@ -81,6 +81,13 @@ pub enum Format {
     Yaml,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+    Svg,
+}
+
 #[derive(Subcommand, Debug, Clone)]
 pub enum PipelineCommand {
     /// Write pipeline.yaml and buildspec.yml next to the manifest
@@ -291,16 +298,45 @@ pub enum Command {
         #[command(subcommand)]
         command: LocalCommand,
     },
-    /// Print a deployed function's CloudWatch logs
+    /// Print the CloudWatch logs of the app's functions, merged by time
     Logs {
-        /// The function
-        function: String,
+        /// Only these functions [default: every function of the app]
+        functions: Vec<String>,
         /// Keep printing new events
         #[arg(long)]
         follow: bool,
         /// How far back to start, e.g. 10m, 2h, 1d
-        #[arg(long, default_value = "10m")]
-        since: String,
+        #[arg(long, default_value = "10m", value_parser = parse_wait)]
+        since: std::time::Duration,
+        /// A CloudWatch Logs filter pattern, e.g. ERROR or '{ $.level = "ERROR" }'
+        #[arg(long, value_name = "PATTERN")]
+        filter: Option<String>,
+        /// Only the lines of this request
+        #[arg(long, value_name = "ID")]
+        request_id: Option<String>,
+    },
+    /// The deployed app at a glance: stack, endpoints, functions, resources
+    Info,
+    /// Per function from CloudWatch: invocations, errors, throttles, duration
+    /// percentiles, concurrency
+    Metrics {
+        /// Only these functions [default: every function of the app]
+        functions: Vec<String>,
+        /// How far back, e.g. 30m, 1h, 1d
+        #[arg(long, default_value = "1h", value_parser = parse_wait)]
+        since: std::time::Duration,
+        /// The width of each datapoint (a multiple of a minute), e.g. 1m, 5m
+        #[arg(long, default_value = "1m", value_parser = parse_wait)]
+        period: std::time::Duration,
+    },
+    /// Draw the app from the manifest: triggers, functions and what they use
+    Graph {
+        /// The drawing's format
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+        /// Write to this file instead of standard output
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Print the JSON Schema of ferry.yaml
     Schema,
@@ -388,7 +424,10 @@ fn run(cli: &Cli) -> Outcome {
         | Command::Outputs
         | Command::Destroy { .. }
         | Command::Invoke { .. }
-        | Command::Logs { .. } => stack::run(cli),
+        | Command::Logs { .. }
+        | Command::Info
+        | Command::Metrics { .. } => stack::run(cli),
+        Command::Graph { format, out } => graph(cli, *format, out.as_deref()),
         Command::Synth { out, format } => synth(cli, out.as_deref(), *format),
         Command::Local { command } => local::run(cli, command),
         Command::Schema => {
@@ -403,7 +442,8 @@ fn run(cli: &Cli) -> Outcome {
     }
 }
 
-/// `--wait-timeout`: a duration as in the manifest (`90s`, `30m`, `1h`).
+/// `--wait-timeout`, `--since`, `--period`: a duration as in the manifest
+/// (`90s`, `30m`, `1h`).
 fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
     match crate::manifest::model::Duration::parse(s) {
         Some(d) if d.secs() > 0 => Ok(std::time::Duration::from_secs(d.secs())),
@@ -756,6 +796,38 @@ fn synth(cli: &Cli, out: Option<&std::path::Path>, format: Format) -> Outcome {
             }
         }
         Output::Human => {}
+    }
+    Ok(())
+}
+
+fn graph(cli: &Cli, format: GraphFormat, out: Option<&std::path::Path>) -> Outcome {
+    let app = load(cli)?;
+    let g = crate::graph::of(&app);
+    let text = match (cli.output, format) {
+        (Output::Json, _) => crate::graph::json(&g),
+        (Output::Human, GraphFormat::Mermaid) => crate::graph::mermaid(&g),
+        (Output::Human, GraphFormat::Dot) => crate::graph::dot(&g),
+        (Output::Human, GraphFormat::Svg) => crate::graph::svg(&g),
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            if cli.quiet == 0 && cli.output == Output::Human {
+                eprintln!(
+                    "wrote {} ({} nodes, {} edges)",
+                    path.display(),
+                    g.nodes.len(),
+                    g.edges.len()
+                );
+            }
+        }
+        None => {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+        }
     }
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! The commands that talk to AWS: bootstrap, deploy, diff, outputs,
-//! destroy, invoke and logs.
+//! destroy, invoke, logs, info and metrics.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use super::{
     Cli, Command, Failure, Outcome, Output, known_function, load, read_payload, run_build,
@@ -9,8 +12,8 @@ use super::{
 use crate::aws::sdk::{Aws, Settings};
 use crate::aws::{Functions, Logs};
 use crate::build::Record;
-use crate::deploy::{self, Pending, Ui};
-use crate::manifest::model::{App, Code, Duration};
+use crate::deploy::{self, Pending, Progress, ShowProgress, Ui, Unit};
+use crate::manifest::model::{App, Code};
 use crate::names;
 
 pub(super) fn run(cli: &Cli) -> Outcome {
@@ -25,8 +28,19 @@ fn ui(cli: &Cli) -> Ui {
     let interactive = std::io::stdin().is_terminal()
         && std::io::stderr().is_terminal()
         && std::env::var_os("CI").is_none();
+    let quiet = cli.quiet > 0 || cli.output == Output::Json;
+    // On a terminal (and not CI), a bar of the resources done, with those
+    // in progress named; the lines of `say` print above it.
+    let bar: Arc<Mutex<Option<ProgressBar>>> = Arc::default();
+    let progress: Option<ShowProgress> = (!quiet
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none())
+    .then(|| {
+        let bar = bar.clone();
+        Box::new(move |p: &Progress| show_progress(&bar, p)) as ShowProgress
+    });
     Ui {
-        quiet: cli.quiet > 0 || cli.output == Output::Json,
+        quiet,
         interactive,
         confirm: std::sync::Arc::new(|q| {
             eprint!("{q} [y/N] ");
@@ -35,8 +49,63 @@ fn ui(cli: &Cli) -> Ui {
             let _ = std::io::stdin().lock().read_line(&mut line);
             matches!(line.trim(), "y" | "Y" | "yes" | "Yes")
         }),
-        say: Box::new(|s| eprintln!("{s}")),
+        say: Box::new(move |s| match bar.lock().ok().as_deref() {
+            Some(Some(b)) => b.println(s),
+            _ => eprintln!("{s}"),
+        }),
+        progress,
     }
+}
+
+/// Draws the bar, made on the first call, cleared when all is done.
+/// Uploads get a bar only when large: small ones are over at once.
+fn show_progress(bar: &Mutex<Option<ProgressBar>>, p: &Progress) {
+    const LARGE_UPLOAD: usize = 5 * 1024 * 1024;
+    let Ok(mut slot) = bar.lock() else {
+        return;
+    };
+    if p.unit == Unit::Bytes && p.total < LARGE_UPLOAD && slot.is_none() {
+        return;
+    }
+    let b = slot.get_or_insert_with(|| {
+        let counts = match p.unit {
+            Unit::Resources => "{pos}/{len} resources",
+            Unit::Bytes => "{bytes}/{total_bytes} uploaded",
+        };
+        let style = ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{bar:30.cyan/blue}}] {counts}  {{wide_msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let b = ProgressBar::new(p.total as u64)
+            .with_style(style)
+            .with_finish(ProgressFinish::AndClear);
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    });
+    b.set_length(p.total as u64);
+    b.set_position(p.done as u64);
+    b.set_message(in_progress_message(&p.in_progress));
+    if p.finished {
+        if let Some(b) = slot.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// `ApiFunction, OrdersTable (+3 more)`.
+fn in_progress_message(names: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut m = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        m.push_str(&format!(" (+{} more)", names.len() - SHOWN));
+    }
+    m
 }
 
 pub(super) async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure> {
@@ -313,50 +382,162 @@ async fn run_async(cli: &Cli) -> Outcome {
             Ok(())
         }
         Command::Logs {
-            function,
+            functions,
             follow,
             since,
+            filter,
+            request_id,
         } => {
             let app = load(cli)?;
-            known_function(&app, function)?;
-            let since = Duration::parse(since).ok_or_else(|| {
-                Failure::Message(format!(
-                    "invalid --since `{since}`: use e.g. 30s, 10m, 2h, 1d"
-                ))
-            })?;
+            let chosen = chosen_functions(&app, functions)?;
+            let (pattern, must_contain) =
+                crate::logs::pattern(filter.as_deref(), request_id.as_deref());
             let aws = connect(cli, Some(&app)).await?;
-            let group = names::log_group(&names::physical(&app.name, &app.stage, function));
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
-            let mut start = now_ms - since.secs() as i64 * 1000;
+            let groups: Vec<(String, String)> = chosen
+                .iter()
+                .map(|f| {
+                    let g = names::log_group(&names::physical(&app.name, &app.stage, f));
+                    (f.clone(), g)
+                })
+                .collect();
+            let prefixed = functions.len() != 1;
+            let width = chosen.iter().map(String::len).max().unwrap_or(0);
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let mut cursor = crate::logs::Cursor::new(now_ms() - since.as_millis() as i64);
             loop {
-                let events = aws
-                    .log_events(&group, start)
-                    .await
-                    .map_err(|e| Failure::Message(e.message))?;
-                for e in &events {
+                let start = cursor.start();
+                let mut per_function = Vec::new();
+                for (f, group) in &groups {
+                    let events = aws
+                        .log_events(group, start, pattern.as_deref())
+                        .await
+                        .map_err(|e| Failure::Message(e.message))?;
+                    per_function.push((f.clone(), events));
+                }
+                for l in cursor.admit(crate::logs::merge(per_function)) {
+                    if must_contain
+                        .as_deref()
+                        .is_some_and(|id| !l.event.message.contains(id))
+                    {
+                        continue;
+                    }
                     match cli.output {
                         Output::Json => println!(
                             "{}",
-                            serde_json::json!({ "timestamp": e.timestamp_ms, "stream": e.stream, "message": e.message })
+                            serde_json::json!({
+                                "timestamp": l.event.timestamp_ms,
+                                "function": l.function,
+                                "stream": l.event.stream,
+                                "message": l.event.message,
+                            })
                         ),
-                        Output::Human => println!("{} {}", e.timestamp_ms, e.message.trim_end()),
+                        Output::Human => {
+                            let time = crate::logs::time(l.event.timestamp_ms);
+                            let text = crate::logs::message(&l.event.message);
+                            if prefixed {
+                                let name = format!("{:<width$}", l.function);
+                                let name = if colour {
+                                    let c = crate::logs::colour(app.functions.keys(), &l.function);
+                                    console::Style::new()
+                                        .color256(c)
+                                        .force_styling(true)
+                                        .apply_to(name)
+                                        .to_string()
+                                } else {
+                                    name
+                                };
+                                println!("{time} {name} {text}");
+                            } else {
+                                println!("{time} {text}");
+                            }
+                        }
                     }
-                    start = start.max(e.timestamp_ms + 1);
                 }
                 if !*follow {
                     return Ok(());
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                    _ = tokio::time::sleep(crate::logs::poll_interval(groups.len())) => {}
                     _ = tokio::signal::ctrl_c() => return Ok(()),
                 }
             }
         }
+        Command::Info => {
+            let app = load(cli)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let read = crate::info::gather(&aws, &app)
+                .await
+                .map_err(Failure::Message)?;
+            let info = crate::info::assemble(&app, &read);
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&info).expect("info serializes")
+                ),
+                Output::Human => print!("{}", crate::info::text(&info)),
+            }
+            Ok(())
+        }
+        Command::Metrics {
+            functions,
+            since,
+            period,
+        } => {
+            let app = load(cli)?;
+            let chosen = chosen_functions(&app, functions)?;
+            let aws = connect(cli, Some(&app)).await?;
+            let window =
+                crate::metrics::Window::new(now_ms() / 1000, since.as_secs(), period.as_secs())
+                    .map_err(Failure::Message)?;
+            let physical: Vec<String> = chosen
+                .iter()
+                .map(|f| names::physical(&app.name, &app.stage, f))
+                .collect();
+            let read = crate::metrics::read(&aws, &physical, &window)
+                .await
+                .map_err(Failure::Message)?;
+            if let Some(w) = &read.percentiles_unavailable {
+                if cli.quiet == 0 {
+                    eprintln!("warning: duration percentiles unavailable: {w}");
+                }
+            }
+            let series = read.series;
+            let rows = crate::metrics::summarize(&chosen, &window, &series);
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "stack": app.stack_name(),
+                        "window": window,
+                        "functions": rows,
+                    }))
+                    .expect("metrics serialize")
+                ),
+                Output::Human => print!("{}", crate::metrics::table(&rows, &window)),
+            }
+            Ok(())
+        }
         _ => unreachable!("dispatched by cli::run"),
     }
+}
+
+/// The functions named on the command line (each checked), or every
+/// function of the app.
+fn chosen_functions(app: &App, named: &[String]) -> Result<Vec<String>, Failure> {
+    if named.is_empty() {
+        return Ok(app.functions.keys().cloned().collect());
+    }
+    for f in named {
+        known_function(app, f)?;
+    }
+    Ok(named.to_vec())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The artifacts to deploy or package: a fresh build, or with `--no-build`

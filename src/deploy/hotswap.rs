@@ -225,10 +225,12 @@ pub async fn live_code<A: FunctionCode>(
             continue;
         }
         let physical = names::physical(&app.name, &app.stage, name);
-        let state = aws.function_state(&physical).await?;
+        let config = aws.function_config(&physical).await?;
         out.insert(
             name.clone(),
-            state.and_then(|s| hex_of_base64(&s.code_sha256)),
+            config
+                .and_then(|c| c.code_sha256)
+                .and_then(|sha| hex_of_base64(&sha)),
         );
     }
     Ok(out)
@@ -314,7 +316,7 @@ async fn swap_one<A: FunctionCode>(
     let mut b = Backoff::new();
     loop {
         let state = aws
-            .function_state(&s.physical)
+            .function_config(&s.physical)
             .await
             .map_err(|e| fail("cannot read its state", e))?
             .ok_or_else(|| format!("function {} disappeared", s.function))?;
@@ -327,7 +329,13 @@ async fn swap_one<A: FunctionCode>(
                 ));
             }
             Some("InProgress") => {}
-            _ if hex_of_base64(&state.code_sha256).as_deref() == Some(s.new_sha256.as_str()) => {
+            _ if state
+                .code_sha256
+                .as_deref()
+                .and_then(hex_of_base64)
+                .as_deref()
+                == Some(s.new_sha256.as_str()) =>
+            {
                 break;
             }
             _ => {}

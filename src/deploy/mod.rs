@@ -40,12 +40,57 @@ pub struct Ui {
     pub confirm: Arc<dyn Fn(&str) -> bool + Send + Sync>,
     /// Prints a progress line (stderr).
     pub say: Box<dyn Fn(&str) + Send + Sync>,
+    /// Shows where a stack operation is (a progress bar on a terminal);
+    /// `None`: the lines of `say` only.
+    pub progress: Option<ShowProgress>,
+}
+
+/// Draws a `Progress`.
+pub type ShowProgress = Box<dyn Fn(&Progress) + Send + Sync>;
+
+/// Where a stack operation is: resources done of the total, and the
+/// resources in progress.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub in_progress: Vec<String>,
+    /// The operation is over (the last call).
+    pub finished: bool,
+    /// What `done` and `total` count.
+    pub unit: Unit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Resources of a stack operation.
+    Resources,
+    /// Bytes of artifact uploads.
+    Bytes,
+}
+
+impl Progress {
+    fn bytes(done: u64, total: u64, uploading: &str, finished: bool) -> Progress {
+        Progress {
+            done: done as usize,
+            total: total as usize,
+            in_progress: vec![uploading.to_string()],
+            finished,
+            unit: Unit::Bytes,
+        }
+    }
 }
 
 impl Ui {
     pub fn info(&self, s: &str) {
         if !self.quiet {
             (self.say)(s);
+        }
+    }
+
+    fn show(&self, p: Progress) {
+        if let Some(show) = &self.progress {
+            show(&p);
         }
     }
 }
@@ -509,7 +554,7 @@ pub async fn upload_artifacts<S: Storage>(
         bucket: Some(bucket.to_string()),
         ..Artifacts::default()
     };
-    let mut uploaded = 0;
+    let mut missing = Vec::new();
     for (kind, items) in [("function", &record.functions), ("layer", &record.layers)] {
         for (name, a) in items {
             let known = if kind == "function" {
@@ -522,21 +567,7 @@ pub async fn upload_artifacts<S: Storage>(
             }
             let key = format!("{prefix}{}/{}.zip", app.name, a.sha256);
             if !s3.object_matches(bucket, &key, &a.sha256).await? {
-                let bytes = std::fs::read(app.root().join(&a.path)).map_err(|e| {
-                    format!("cannot read {}: {e} (run `ferry build`)", a.path.display())
-                })?;
-                if crate::build::archive::sha256_hex(&bytes) != a.sha256 {
-                    return Err(format!(
-                        "{} changed since `ferry build` recorded it: run `ferry build` again",
-                        a.path.display()
-                    ));
-                }
-                ui.info(&format!(
-                    "Uploading {kind} {name} ({})",
-                    crate::build::archive::human(bytes.len() as u64)
-                ));
-                s3.put_object(bucket, &key, bytes, &a.sha256).await?;
-                uploaded += 1;
+                missing.push((kind, name, key.clone(), a));
             }
             let art = Artifact {
                 key,
@@ -549,7 +580,28 @@ pub async fn upload_artifacts<S: Storage>(
             }
         }
     }
-    Ok((artifacts, uploaded))
+    let total: u64 = missing.iter().map(|m| m.3.size).sum();
+    let mut sent = 0;
+    for (kind, name, key, a) in &missing {
+        let bytes = std::fs::read(app.root().join(&a.path))
+            .map_err(|e| format!("cannot read {}: {e} (run `ferry build`)", a.path.display()))?;
+        if crate::build::archive::sha256_hex(&bytes) != a.sha256 {
+            return Err(format!(
+                "{} changed since `ferry build` recorded it: run `ferry build` again",
+                a.path.display()
+            ));
+        }
+        ui.info(&format!(
+            "Uploading {kind} {name} ({})",
+            crate::build::archive::human(bytes.len() as u64)
+        ));
+        let size = bytes.len() as u64;
+        ui.show(Progress::bytes(sent, total.max(sent + size), name, false));
+        s3.put_object(bucket, key, bytes, &a.sha256).await?;
+        sent += size;
+        ui.show(Progress::bytes(sent, total.max(sent), name, sent >= total));
+    }
+    Ok((artifacts, missing.len()))
 }
 
 /// Uploads the templates (nested ones first) under content-addressed keys;
@@ -1113,6 +1165,7 @@ async fn follow<A: CloudFormation>(
 ) -> Result<Stack, String> {
     let mut b = Backoff::new();
     let mut done = std::collections::BTreeSet::new();
+    let mut busy = std::collections::BTreeSet::new();
     let started = Instant::now();
     loop {
         let s = aws
@@ -1135,7 +1188,11 @@ async fn follow<A: CloudFormation>(
             if e.resource_type == "AWS::CloudFormation::Stack" && e.logical_id == stack {
                 continue;
             }
+            if e.status.ends_with("_IN_PROGRESS") {
+                busy.insert(e.logical_id.clone());
+            }
             if e.status.ends_with("_COMPLETE") || e.status.ends_with("_FAILED") {
+                busy.remove(&e.logical_id);
                 done.insert(e.logical_id.clone());
                 ui.info(&format!(
                     "  [{}/{}] {:<28} {:<40} {}",
@@ -1150,6 +1207,13 @@ async fn follow<A: CloudFormation>(
                 ));
             }
         }
+        ui.show(Progress {
+            done: done.len(),
+            total: total.max(done.len()),
+            in_progress: busy.iter().cloned().collect(),
+            finished: events::is_terminal(&s.status),
+            unit: Unit::Resources,
+        });
         if events::is_terminal(&s.status) {
             return Ok(s);
         }
@@ -1265,7 +1329,7 @@ pub struct LeftBehind {
 
 /// The stack and its nested stacks, each with its logical-ID prefix
 /// (`""` for the root, `Nested1x0/` for a nested one) and stack ID.
-async fn stack_tree<A: CloudFormation>(
+pub(crate) async fn stack_tree<A: CloudFormation>(
     aws: &A,
     root: &Stack,
 ) -> Result<Vec<(String, String)>, String> {
