@@ -165,6 +165,10 @@ fn diff_shows_the_drift_and_a_plain_deploy_clears_it() {
     assert!(t.contains("drift (hotswapped)"), "{t}");
     assert!(t.contains("2 drift (hotswapped)"), "{t}");
 
+    let info = ferry_at(&moto, dir.path(), &["info"]);
+    assert!(info.status.success(), "{}", text(&info));
+    assert!(text(&info).contains("(hotswapped)"), "{}", text(&info));
+
     let (version, _) = alias_code(&moto, "shop-dev-api");
     let out = ferry_at(&moto, dir.path(), &["deploy", "--no-build", "--yes"]);
     let t = text(&out);
@@ -183,6 +187,8 @@ fn diff_shows_the_drift_and_a_plain_deploy_clears_it() {
         "{}",
         text(&diff)
     );
+    let info = ferry_at(&moto, dir.path(), &["info"]);
+    assert!(!text(&info).contains("(hotswapped)"), "{}", text(&info));
 }
 
 #[test]
