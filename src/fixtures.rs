@@ -6,14 +6,8 @@ use std::fmt::Write as _;
 /// own queue, and write access to its own table: the shape the benchmarks
 /// compare across tools.
 pub fn app(n: usize) -> String {
-    let mut s = String::from("app: bench\nhttp:\n  cors: { origins: [\"*\"] }\ntables:\n");
-    for i in 0..n {
-        let _ = writeln!(s, "  t{i}: {{ partition_key: id }}");
-    }
-    s.push_str("queues:\n");
-    for i in 0..n {
-        let _ = writeln!(s, "  q{i}: {{ visibility_timeout: 60s }}");
-    }
+    let mut s = String::from("app: bench\nhttp:\n  cors: { origins: [\"*\"] }\n");
+    tables_and_queues(&mut s, n);
     s.push_str("functions:\n");
     for i in 0..n {
         let _ = write!(
@@ -29,14 +23,8 @@ pub fn app(n: usize) -> String {
 /// function (`f0`); `removed` leaves one function (and only the function)
 /// out. The growth scenarios of the placement tests.
 pub fn grown(n: usize, second_user: bool, removed: Option<usize>) -> String {
-    let mut s = String::from("app: grow\ntables:\n");
-    for i in 0..n {
-        let _ = writeln!(s, "  t{i}: {{ partition_key: id }}");
-    }
-    s.push_str("queues:\n");
-    for i in 0..n {
-        let _ = writeln!(s, "  q{i}: {{ visibility_timeout: 60s }}");
-    }
+    let mut s = String::from("app: grow\n");
+    tables_and_queues(&mut s, n);
     s.push_str("functions:\n");
     for i in (0..n).filter(|i| Some(*i) != removed) {
         let extra = if second_user && i == 0 {
@@ -50,6 +38,18 @@ pub fn grown(n: usize, second_user: bool, removed: Option<usize>) -> String {
         );
     }
     s
+}
+
+/// `tables:` t0..t{n-1} and `queues:` q0..q{n-1}.
+fn tables_and_queues(s: &mut String, n: usize) {
+    s.push_str("tables:\n");
+    for i in 0..n {
+        let _ = writeln!(s, "  t{i}: {{ partition_key: id }}");
+    }
+    s.push_str("queues:\n");
+    for i in 0..n {
+        let _ = writeln!(s, "  q{i}: {{ visibility_timeout: 60s }}");
+    }
 }
 
 #[cfg(test)]

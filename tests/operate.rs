@@ -22,19 +22,6 @@ functions:
     access: { queues: { jobs: consume } }
 ";
 
-fn boto3(moto: &Moto, script: &str) -> String {
-    let out = std::process::Command::new(venv_bin("python"))
-        .args(["-c", script])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 fn deployed() -> (Moto, tempfile::TempDir) {
     let moto = Moto::start();
     let dir = app_dir(APP);
