@@ -246,7 +246,7 @@ pub enum Command {
         /// Create the change set and keep it for review instead of executing it
         #[arg(long)]
         no_execute: bool,
-        /// Allow removing or replacing tables, buckets and queues
+        /// Allow removing or replacing tables, buckets, queues, topics, buses, log groups and nested stacks
         #[arg(long)]
         allow_data_loss: bool,
         /// Use the artifacts of the last `ferry build`
@@ -276,7 +276,7 @@ pub enum Command {
     },
     /// Print the stack's outputs
     Outputs,
-    /// Delete the stack (retained tables and buckets are left behind and listed)
+    /// Delete the stack (retained tables, buckets, queues, topics and log groups are left behind and listed)
     Destroy {
         /// Delete without asking (required without a terminal)
         #[arg(long, short = 'y')]
