@@ -13,7 +13,7 @@ use crate::aws::sdk::{Aws, Settings};
 use crate::aws::{Functions, Logs};
 use crate::build::Record;
 use crate::deploy::{self, Pending, Progress, ShowProgress, Ui, Unit};
-use crate::manifest::model::{App, Code};
+use crate::manifest::model::App;
 use crate::names;
 
 pub(super) fn run(cli: &Cli) -> Outcome {
@@ -200,7 +200,9 @@ async fn run_async(cli: &Cli) -> Outcome {
             };
             let build = |app: &App, fns: &[String]| {
                 run_build(cli, app, fns, *debug)
-                    .and_then(|built| merged_record(app, built))
+                    .and_then(|built| {
+                        crate::build::deployable(app, built).map_err(Failure::Message)
+                    })
                     .map_err(|e| match e {
                         Failure::Message(m) => {
                             eprintln!("error: {m}");
@@ -548,32 +550,7 @@ fn artifacts(cli: &Cli, app: &App, no_build: bool) -> Result<Record, Failure> {
     } else {
         run_build(cli, app, &[], false)?
     };
-    merged_record(app, built)
-}
-
-/// Checks that every function built from a crate has an artifact.
-fn merged_record(app: &App, record: Record) -> Result<Record, Failure> {
-    let full = {
-        let mut r = crate::build::read_record(app);
-        r.functions.extend(record.functions);
-        r.layers.extend(record.layers);
-        r
-    };
-    for (name, f) in &app.functions {
-        if matches!(f.code, Code::Crate { .. }) && !full.functions.contains_key(name) {
-            return Err(Failure::Message(format!(
-                "function `{name}` has not been built: run `ferry build` (or deploy without --no-build)"
-            )));
-        }
-    }
-    for name in app.layers.keys() {
-        if !full.layers.contains_key(name) {
-            return Err(Failure::Message(format!(
-                "layer `{name}` has not been built: run `ferry build`"
-            )));
-        }
-    }
-    Ok(full)
+    crate::build::deployable(app, built).map_err(Failure::Message)
 }
 
 fn print_outputs(outputs: &std::collections::BTreeMap<String, String>) {
