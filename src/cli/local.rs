@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 use super::{Cli, Failure, LocalCommand, Outcome, Output, known_function, load, read_payload};
 use crate::build::BuildError;
 use crate::local::{
-    self, api::Invocation, asynchronous, environment::Context, events, host, instance, poller,
-    serve,
+    self, asynchronous, environment::Context, events, host, instance, invoke, poller, serve,
 };
 use crate::manifest::model::{App, Code};
 
@@ -129,31 +128,6 @@ fn stamp() -> events::Stamp {
     }
 }
 
-/// The event of trigger `index` of `function`.
-fn generated_event(
-    app: &App,
-    function: &str,
-    index: usize,
-    cx: &Context,
-) -> Result<Vec<u8>, Failure> {
-    let event = events::for_trigger(app, function, index, cx, &stamp())
-        .ok_or_else(|| Failure::Message(no_trigger(app, function, index)))?;
-    Ok(event.to_string().into_bytes())
-}
-
-/// Says that trigger `index` does not exist, and which do.
-fn no_trigger(app: &App, function: &str, index: usize) -> String {
-    let n = app.functions.get(function).map_or(0, |f| f.triggers.len());
-    match n {
-        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
-        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
-        n => format!(
-            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
-            n - 1
-        ),
-    }
-}
-
 fn invoke(
     cli: &Cli,
     function: &str,
@@ -163,32 +137,27 @@ fn invoke(
     release: bool,
 ) -> Outcome {
     let app = load(cli)?;
-    let f = known_function(&app, function)?;
-    if let Code::Image(_) = f.code {
-        return Err(Failure::Message(format!(
-            "function `{function}` runs a container image: ferry local runs functions built from a crate"
-        )));
-    }
+    known_function(&app, function)?;
     let cx = Context::new(
         &app,
         cli.region.as_deref(),
         cli.endpoint_url.as_deref(),
         9000,
     );
-    let body = match (body.event, body.trigger) {
-        (_, Some(index)) => generated_event(&app, function, index, &cx)?,
-        (Some(kind), None) => {
-            let kind = events::Kind::parse(kind)
-                .ok_or_else(|| Failure::Message(format!("unknown event kind `{kind}`")))?;
-            let index = events::trigger_of_kind(&app, function, kind).map_err(Failure::Message)?;
-            generated_event(&app, function, index, &cx)?
-        }
-        (None, None) => read_payload(body.payload)?,
+    let input = match (body.event, body.trigger) {
+        (_, Some(index)) => invoke::Input::Trigger(index),
+        (Some(kind), None) => invoke::Input::Kind(kind),
+        (None, None) => invoke::Input::Payload(read_payload(body.payload)?),
     };
-    if let Some(c) = client_context {
-        serde_json::from_str::<Value>(c)
-            .map_err(|e| Failure::Message(format!("--client-context is not JSON: {e}")))?;
-    }
+    let request = invoke::request(
+        &app,
+        function,
+        input,
+        client_context,
+        asynchronous,
+        &cx,
+        &stamp(),
+    )?;
     let binaries = build(cli, &app, &[function.to_string()], release)?;
     let Some(binary) = binaries.get(function) else {
         return Err(Failure::Message(format!(
@@ -206,112 +175,113 @@ fn invoke(
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         }),
     };
-    let spec = local::spec(&app, function, binary, &cx);
-    let pool = local::pool::Pool::new(spec, 1, logs);
-    let mut inv = Invocation::new(body, &pool.spec().function_arn);
-    inv.client_context = client_context.map(str::to_string);
-    let rt = runtime(1)?;
-
-    if asynchronous {
-        let quiet = !human(cli);
-        if !quiet {
-            eprintln!("202 Accepted (RequestId: {})", inv.request_id);
+    let quiet = !human(cli);
+    let ran = invoke::run(
+        &app,
+        request,
+        binary,
+        &cx,
+        logs,
+        |request_id| {
+            if !quiet {
+                eprintln!("202 Accepted (RequestId: {request_id})");
+            }
+        },
+        |n, wait| {
+            if !quiet {
+                eprintln!(
+                    "retry {n}: Lambda would wait {}s; waiting {} ms",
+                    wait.as_secs(),
+                    asynchronous::SHORTENED_WAIT.as_millis()
+                );
+            }
+        },
+    )?;
+    match ran {
+        invoke::Ran::Async(report) => {
+            print_async(cli, &report, &collected.lock().expect("lock"));
+            Ok(())
         }
-        let report = rt.block_on(asynchronous::invoke(
-            &app,
-            function,
-            &pool,
-            inv,
-            &cx,
-            asynchronous::SHORTENED_WAIT,
-            |n, wait| {
-                if !quiet {
-                    eprintln!(
-                        "retry {n}: Lambda would wait {}s; waiting {} ms",
-                        wait.as_secs(),
-                        asynchronous::SHORTENED_WAIT.as_millis()
-                    );
-                }
-            },
-        ));
-        drop(pool);
-        let delivery = report.delivery.as_ref().map(|d| {
-            json!({ "on": d.slot, "kind": d.kind, "target": d.target, "arn": d.arn, "record": d.record })
-        });
-        match cli.output {
-            Output::Json => println!(
-                "{}",
-                json!({
-                    "statusCode": 202,
-                    "requestId": report.request_id,
-                    "condition": report.condition,
-                    "attempts": report.attempts.iter().map(|a| json!({
-                        "atSeconds": a.at.as_secs_f64(),
-                        "durationMs": a.outcome.duration.as_secs_f64() * 1000.0,
-                        "functionError": a.outcome.result.is_error().then_some("Unhandled"),
-                        "payload": as_json(a.outcome.result.payload()),
-                    })).collect::<Vec<_>>(),
-                    "destination": delivery,
-                    "logs": *collected.lock().expect("lock"),
-                })
-            ),
-            Output::Human => {
-                let n = report.attempts.len();
-                if human(cli) {
-                    eprintln!(
-                        "{}: {n} attempt{}",
-                        report.condition,
-                        if n == 1 { "" } else { "s" }
-                    );
-                }
-                match &report.delivery {
-                    Some(d) => {
-                        if human(cli) {
-                            eprintln!(
-                                "{} -> {} `{}` ({}) would receive:",
-                                d.slot, d.kind, d.target, d.arn
-                            );
-                        }
-                        println!("{}", serde_json::to_string_pretty(&d.record).expect("json"));
-                    }
-                    None if human(cli) => eprintln!(
-                        "no destination is set for {}: the result is dropped",
-                        if report.condition == "Success" {
-                            "success"
-                        } else {
-                            "failure"
-                        }
-                    ),
-                    None => {}
-                }
+        invoke::Ran::Sync(out) => {
+            let payload = out.result.payload();
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    json!({
+                        "statusCode": 200,
+                        "requestId": out.request_id,
+                        "functionError": out.result.is_error().then_some("Unhandled"),
+                        "payload": as_json(payload),
+                        "durationMs": out.duration.as_secs_f64() * 1000.0,
+                        "initDurationMs": out.init.map(|d| d.as_secs_f64() * 1000.0),
+                        "logs": *collected.lock().expect("lock"),
+                    })
+                ),
+                Output::Human => println!("{}", String::from_utf8_lossy(payload)),
+            }
+            match &out.result {
+                instance::Result::Response(_) => Ok(()),
+                instance::Result::Error { error_type, .. } => Err(Failure::Message(format!(
+                    "function `{function}` returned an error ({error_type})"
+                ))),
             }
         }
-        return Ok(());
     }
+}
 
-    let out = rt.block_on(pool.invoke(inv));
-    drop(pool);
-    let payload = out.result.payload();
+/// Prints what an asynchronous invocation gave: its attempts and the
+/// destination record.
+fn print_async(cli: &Cli, report: &asynchronous::Report, logs: &[String]) {
+    let delivery = report.delivery.as_ref().map(|d| {
+        json!({ "on": d.slot, "kind": d.kind, "target": d.target, "arn": d.arn, "record": d.record })
+    });
     match cli.output {
         Output::Json => println!(
             "{}",
             json!({
-                "statusCode": 200,
-                "requestId": out.request_id,
-                "functionError": out.result.is_error().then_some("Unhandled"),
-                "payload": as_json(payload),
-                "durationMs": out.duration.as_secs_f64() * 1000.0,
-                "initDurationMs": out.init.map(|d| d.as_secs_f64() * 1000.0),
-                "logs": *collected.lock().expect("lock"),
+                "statusCode": 202,
+                "requestId": report.request_id,
+                "condition": report.condition,
+                "attempts": report.attempts.iter().map(|a| json!({
+                    "atSeconds": a.at.as_secs_f64(),
+                    "durationMs": a.outcome.duration.as_secs_f64() * 1000.0,
+                    "functionError": a.outcome.result.is_error().then_some("Unhandled"),
+                    "payload": as_json(a.outcome.result.payload()),
+                })).collect::<Vec<_>>(),
+                "destination": delivery,
+                "logs": logs,
             })
         ),
-        Output::Human => println!("{}", String::from_utf8_lossy(payload)),
-    }
-    match &out.result {
-        instance::Result::Response(_) => Ok(()),
-        instance::Result::Error { error_type, .. } => Err(Failure::Message(format!(
-            "function `{function}` returned an error ({error_type})"
-        ))),
+        Output::Human => {
+            let n = report.attempts.len();
+            if human(cli) {
+                eprintln!(
+                    "{}: {n} attempt{}",
+                    report.condition,
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            match &report.delivery {
+                Some(d) => {
+                    if human(cli) {
+                        eprintln!(
+                            "{} -> {} `{}` ({}) would receive:",
+                            d.slot, d.kind, d.target, d.arn
+                        );
+                    }
+                    println!("{}", serde_json::to_string_pretty(&d.record).expect("json"));
+                }
+                None if human(cli) => eprintln!(
+                    "no destination is set for {}: the result is dropped",
+                    if report.condition == "Success" {
+                        "success"
+                    } else {
+                        "failure"
+                    }
+                ),
+                None => {}
+            }
+        }
     }
 }
 
@@ -517,7 +487,7 @@ fn events(cli: &Cli, function: &str, trigger: Option<usize>) -> Outcome {
     );
     let indexes: Vec<usize> = match trigger {
         Some(i) if i < f.triggers.len() => vec![i],
-        Some(i) => return Err(Failure::Message(no_trigger(&app, function, i))),
+        Some(i) => return Err(Failure::Message(invoke::no_trigger(&app, function, i))),
         None if f.triggers.is_empty() => {
             return Err(Failure::Message(format!(
                 "function `{function}` has no triggers: invoke it with `ferry local invoke {function} --payload JSON`"
@@ -603,11 +573,7 @@ fn send(
             }
         },
     };
-    if let Code::Image(_) = app.functions[&fname].code {
-        return Err(Failure::Message(format!(
-            "function `{fname}` runs a container image: ferry local runs functions built from a crate"
-        )));
-    }
+    invoke::runnable(&app, &fname)?;
     let binaries = build(cli, &app, std::slice::from_ref(&fname), release)?;
     let Some(binary) = binaries.get(&fname) else {
         return Err(Failure::Message(format!(
