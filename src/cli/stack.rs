@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use super::{
     Cli, Command, Failure, Outcome, Output, known_function, load, read_payload, run_build,
 };
+use crate::aws::Functions;
 use crate::aws::sdk::{Aws, Settings};
-use crate::aws::{Functions, Logs};
 use crate::build::Record;
 use crate::deploy::{self, Pending, Progress, ShowProgress, Ui, Unit};
 use crate::manifest::model::App;
@@ -392,37 +392,23 @@ async fn run_async(cli: &Cli) -> Outcome {
         } => {
             let app = load(cli)?;
             let chosen = chosen_functions(&app, functions)?;
-            let (pattern, must_contain) =
-                crate::logs::pattern(filter.as_deref(), request_id.as_deref());
             let aws = connect(cli, Some(&app)).await?;
-            let groups: Vec<(String, String)> = chosen
-                .iter()
-                .map(|f| {
-                    let g = names::log_group(&names::physical(&app.name, &app.stage, f));
-                    (f.clone(), g)
-                })
-                .collect();
             let prefixed = functions.len() != 1;
             let width = chosen.iter().map(String::len).max().unwrap_or(0);
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let mut cursor = crate::logs::Cursor::new(now_ms() - since.as_millis() as i64);
+            let mut tail = crate::logs::Tail::new(
+                &app,
+                &chosen,
+                now_ms() - since.as_millis() as i64,
+                filter.as_deref(),
+                request_id.as_deref(),
+            );
             loop {
-                let start = cursor.start();
-                let mut per_function = Vec::new();
-                for (f, group) in &groups {
-                    let events = aws
-                        .log_events(group, start, pattern.as_deref())
-                        .await
-                        .map_err(|e| Failure::Message(e.message))?;
-                    per_function.push((f.clone(), events));
-                }
-                for l in cursor.admit(crate::logs::merge(per_function)) {
-                    if must_contain
-                        .as_deref()
-                        .is_some_and(|id| !l.event.message.contains(id))
-                    {
-                        continue;
-                    }
+                let lines = tail
+                    .poll(&aws)
+                    .await
+                    .map_err(|e| Failure::Message(e.message))?;
+                for l in lines {
                     match cli.output {
                         Output::Json => println!(
                             "{}",
@@ -459,7 +445,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                     return Ok(());
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(crate::logs::poll_interval(groups.len())) => {}
+                    _ = tokio::time::sleep(tail.interval()) => {}
                     _ = tokio::signal::ctrl_c() => return Ok(()),
                 }
             }
