@@ -454,6 +454,10 @@ fn change_set_name() -> String {
     format!("ferry-{secs}")
 }
 
+/// True when a change set failed only because it has nothing to change.
+/// CloudFormation says so in the change set's status reason, which is text
+/// only (the status is a plain `FAILED`, with no code), so this is the one
+/// place ferry reads that text; both wordings CloudFormation uses are kept.
 fn no_changes(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| {
         r.contains("didn't contain changes") || r.contains("No updates are to be performed")
