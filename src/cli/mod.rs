@@ -372,6 +372,13 @@ impl From<String> for Failure {
     }
 }
 
+/// The deploy layer's errors are rendered here, once, as their message.
+impl From<crate::deploy::Error> for Failure {
+    fn from(e: crate::deploy::Error) -> Self {
+        Failure::Message(e.to_string())
+    }
+}
+
 pub(crate) type Outcome = Result<(), Failure>;
 
 /// The entry point of the `ferry` binary.

@@ -117,7 +117,7 @@ pub(super) async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure
             .or_else(|| app.and_then(|a| a.region.clone())),
         endpoint_url: cli.endpoint_url.clone(),
     };
-    Aws::connect(&settings).await.map_err(Failure::Message)
+    Aws::connect(&settings).await.map_err(Failure::from)
 }
 
 async fn run_async(cli: &Cli) -> Outcome {
@@ -156,7 +156,7 @@ async fn run_async(cli: &Cli) -> Outcome {
         } => {
             let app = load(cli)?;
             if *hotswap {
-                deploy::check_hotswap_allowed(&app, "hotswap").map_err(Failure::Message)?;
+                deploy::check_hotswap_allowed(&app, "hotswap").map_err(Failure::from)?;
             }
             let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
@@ -176,7 +176,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                 deploy::deploy(&aws, &app, &record, &opts, &ui, &pending),
             )
             .await
-            .map_err(Failure::Message)?;
+            .map_err(Failure::from)?;
             print_outcome(cli, &app, &outcome);
             Ok(())
         }
@@ -186,7 +186,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             debug,
         } => {
             let app = load(cli)?;
-            deploy::check_hotswap_allowed(&app, "watch").map_err(Failure::Message)?;
+            deploy::check_hotswap_allowed(&app, "watch").map_err(Failure::from)?;
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);
             let load_app = || {
@@ -200,9 +200,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             };
             let build = |app: &App, fns: &[String]| {
                 run_build(cli, app, fns, *debug)
-                    .and_then(|built| {
-                        crate::build::deployable(app, built).map_err(Failure::Message)
-                    })
+                    .and_then(|built| crate::build::deployable(app, built).map_err(Failure::from))
                     .map_err(|e| match e {
                         Failure::Message(m) => {
                             eprintln!("error: {m}");
@@ -227,7 +225,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                 &ui,
             )
             .await
-            .map_err(Failure::Message)
+            .map_err(Failure::from)
         }
         Command::Package {
             bucket,
@@ -247,7 +245,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let prefix = crate::package::normalize_prefix(prefix.as_deref());
             let p = crate::package::package(&aws, &app, &record, bucket, &prefix, out, &ui)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => {
                     println!("{}", serde_json::to_string_pretty(&p).expect("serializes"))
@@ -275,7 +273,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                 deploy::diff(&aws, &app, &record, &ui, &pending, cli.wait_timeout),
             )
             .await
-            .map_err(Failure::Message)?;
+            .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => println!(
                     "{}",
@@ -297,7 +295,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             let outputs = deploy::all_outputs(&aws, &app.stack_name())
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => println!(
                     "{}",
@@ -313,7 +311,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let ui = ui(cli);
             let left = deploy::destroy(&aws, &app, *yes, &ui, cli.wait_timeout)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => println!(
                     "{}",
@@ -455,7 +453,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             let read = crate::info::gather(&aws, &app)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             let info = crate::info::assemble(&app, &read);
             match cli.output {
                 Output::Json => println!(
@@ -476,14 +474,14 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             let window =
                 crate::metrics::Window::new(now_ms() / 1000, since.as_secs(), period.as_secs())
-                    .map_err(Failure::Message)?;
+                    .map_err(Failure::from)?;
             let physical: Vec<String> = chosen
                 .iter()
                 .map(|f| names::physical(&app.name, &app.stage, f))
                 .collect();
             let read = crate::metrics::read(&aws, &physical, &window)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             if let Some(w) = &read.percentiles_unavailable {
                 if cli.quiet == 0 {
                     eprintln!("warning: duration percentiles unavailable: {w}");
@@ -536,7 +534,7 @@ fn artifacts(cli: &Cli, app: &App, no_build: bool) -> Result<Record, Failure> {
     } else {
         run_build(cli, app, &[], false)?
     };
-    crate::build::deployable(app, built).map_err(Failure::Message)
+    crate::build::deployable(app, built).map_err(Failure::from)
 }
 
 fn print_outputs(outputs: &std::collections::BTreeMap<String, String>) {
