@@ -536,43 +536,7 @@ fn send(
     release: bool,
 ) -> Outcome {
     let app = load(cli)?;
-    if !app.queues.contains_key(queue) {
-        let hint =
-            crate::manifest::decode::did_you_mean(queue, app.queues.keys().map(String::as_str))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-        return Err(Failure::Message(format!(
-            "no queue `{queue}` in {}{hint}",
-            app.manifest.display()
-        )));
-    }
-    let consumers = poller::consumers(&app, queue);
-    let (fname, index) = match function {
-        Some(f) => consumers
-            .iter()
-            .find(|(n, _)| n == f)
-            .cloned()
-            .ok_or_else(|| {
-                Failure::Message(format!("function `{f}` has no trigger on queue `{queue}`"))
-            })?,
-        None => match consumers.as_slice() {
-            [] => {
-                return Err(Failure::Message(format!(
-                    "no function has a trigger on queue `{queue}`"
-                )));
-            }
-            [one] => one.clone(),
-            many => {
-                return Err(Failure::Message(format!(
-                    "several functions consume queue `{queue}` ({}): choose one with --function",
-                    many.iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-        },
-    };
+    let (fname, index) = poller::consumer(&app, queue, function)?;
     invoke::runnable(&app, &fname)?;
     let binaries = build(cli, &app, std::slice::from_ref(&fname), release)?;
     let Some(binary) = binaries.get(&fname) else {

@@ -41,6 +41,41 @@ pub fn consumers(app: &App, queue: &str) -> Vec<(String, usize)> {
     out
 }
 
+/// The (function, trigger index) `ferry local send` delivers `queue`'s
+/// messages to: `function`'s trigger on it when named, else the only
+/// consumer; an error names what is missing or the consumers to choose
+/// from.
+pub fn consumer(app: &App, queue: &str, function: Option<&str>) -> Result<(String, usize), String> {
+    if !app.queues.contains_key(queue) {
+        let hint =
+            crate::manifest::decode::did_you_mean(queue, app.queues.keys().map(String::as_str))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+        return Err(format!(
+            "no queue `{queue}` in {}{hint}",
+            app.manifest.display()
+        ));
+    }
+    let consumers = consumers(app, queue);
+    match function {
+        Some(f) => consumers
+            .into_iter()
+            .find(|(n, _)| n == f)
+            .ok_or_else(|| format!("function `{f}` has no trigger on queue `{queue}`")),
+        None => match consumers.as_slice() {
+            [] => Err(format!("no function has a trigger on queue `{queue}`")),
+            [one] => Ok(one.clone()),
+            many => Err(format!(
+                "several functions consume queue `{queue}` ({}): choose one with --function",
+                many.iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        },
+    }
+}
+
 /// True when one of the trigger's filters matches the record (or it has
 /// none). The body is matched as JSON when it is JSON.
 pub fn passes(app: &App, q: &QueueTrigger, record: &Value, cx: &Context) -> bool {
@@ -311,6 +346,33 @@ pub async fn deliver(
 mod tests {
     use super::*;
     use hyper::body::Bytes;
+
+    #[test]
+    fn send_chooses_the_consumer_or_says_why_not() {
+        let app = crate::manifest::load_str(
+            std::path::Path::new("ferry.yaml"),
+            "app: shop\nqueues:\n  jobs: {}\n  mail: {}\n  idle: {}\nfunctions:\n  a: { triggers: [ { queue: jobs }, { queue: mail } ] }\n  b: { triggers: [ { queue: jobs } ] }\n",
+            "dev",
+            &crate::manifest::Disk,
+        )
+        .unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(consumer(&app, "mail", None), Ok(("a".to_string(), 1)));
+        assert_eq!(consumer(&app, "jobs", Some("b")), Ok(("b".to_string(), 0)));
+        assert_eq!(
+            consumer(&app, "jobs", None).unwrap_err(),
+            "several functions consume queue `jobs` (a, b): choose one with --function"
+        );
+        assert_eq!(
+            consumer(&app, "mail", Some("b")).unwrap_err(),
+            "function `b` has no trigger on queue `mail`"
+        );
+        assert_eq!(
+            consumer(&app, "idle", None).unwrap_err(),
+            "no function has a trigger on queue `idle`"
+        );
+        let e = consumer(&app, "job", None).unwrap_err();
+        assert!(e.starts_with("no queue `job` in ferry.yaml"), "{e}");
+    }
 
     fn outcome(result: instance::Result) -> Outcome {
         Outcome {
