@@ -704,34 +704,21 @@ fn forward_dead_letters(
     cx: &Context,
     rt: &tokio::runtime::Runtime,
 ) -> Result<Vec<(String, String)>, Failure> {
-    use crate::aws::Queues;
-    use crate::manifest::interp::{Attr, Ref, Section};
-    let Some(dlq) = app.queues.get(queue).and_then(|q| q.dead_letter.as_ref()) else {
+    let Some(url) = poller::dead_letter_url(app, queue, cx) else {
         return Ok(Vec::new());
     };
-    if dead.is_empty() || cx.endpoint_url.is_none() {
+    if dead.is_empty() {
         return Ok(Vec::new());
     }
-    let url = local::environment::resolve(
-        app,
-        &Ref::Attr(Section::Queues, dlq.queue.clone(), Attr::Url),
-        cx,
-    );
     rt.block_on(async {
         let aws = super::stack::connect(cli, Some(app)).await?;
-        let mut sent = Vec::new();
-        for (id, body) in dead {
-            let message_id = aws.send_message(&url, body).await.map_err(|e| {
-                Failure::Message(format!(
-                    "cannot send {id} to the dead-letter queue {url}: {}",
-                    e.message
-                ))
-            })?;
-            if human(cli) {
+        let show = human(cli);
+        let sent = poller::forward_dead_letters(&aws, &url, dead, |id, message_id| {
+            if show {
                 eprintln!("{id}: sent to {url} (MessageId: {message_id})");
             }
-            sent.push((url.clone(), message_id));
-        }
+        })
+        .await?;
         Ok(sent)
     })
 }
