@@ -10,7 +10,7 @@ use crate::build::BuildError;
 use crate::local::{
     self, asynchronous, environment::Context, events, host, instance, invoke, poller, serve,
 };
-use crate::manifest::model::{App, Code};
+use crate::manifest::model::App;
 
 pub(super) fn run(cli: &Cli, command: &LocalCommand) -> Outcome {
     match command {
@@ -285,19 +285,9 @@ fn print_async(cli: &Cli, report: &asynchronous::Report, logs: &[String]) {
     }
 }
 
-/// The functions `serve` runs: every function built from a crate (its
-/// routes and URLs, the Invoke API and schedules reach them).
-fn served_functions(app: &App) -> Vec<String> {
-    app.functions
-        .iter()
-        .filter(|(_, f)| matches!(f.code, Code::Crate { .. }))
-        .map(|(n, _)| n.clone())
-        .collect()
-}
-
 fn prepare(cli: &Cli, port: u16, release: bool) -> Result<serve::Served, Failure> {
     let app = load(cli)?;
-    let functions = served_functions(&app);
+    let functions = serve::functions(&app);
     if functions.is_empty() {
         return Err(Failure::Message(format!(
             "{} has no functions built from a crate to serve",
@@ -318,36 +308,7 @@ fn prepare(cli: &Cli, port: u16, release: bool) -> Result<serve::Served, Failure
             let _ = writeln!(std::io::stderr().lock(), "[{f}] {line}");
         })
     };
-    let pools = local::pools(&app, &binaries, &cx, &logs);
-    let routes = local::http::routes(&app)
-        .into_iter()
-        .filter(|r| pools.contains_key(&r.function))
-        .collect();
-    Ok(serve::Served {
-        app,
-        cx,
-        routes,
-        pools,
-    })
-}
-
-fn describe_routes(served: &serve::Served, base: &str) -> Vec<(String, String, String)> {
-    served
-        .routes
-        .iter()
-        .map(|r| match &r.kind {
-            local::http::RouteKind::Api { method, path, .. } => (
-                method.as_str().to_string(),
-                format!("{base}{path}"),
-                r.function.clone(),
-            ),
-            local::http::RouteKind::Url { .. } => (
-                "ANY".to_string(),
-                format!("{base}{}{}/", local::http::URL_PREFIX, r.function),
-                r.function.clone(),
-            ),
-        })
-        .collect()
+    Ok(serve::Served::new(app, cx, &binaries, &logs))
 }
 
 fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: bool) -> Outcome {
@@ -364,7 +325,7 @@ fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: boo
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let served = prepare(cli, port, release)?;
     let base = format!("http://127.0.0.1:{port}");
-    let routes = describe_routes(&served, &base);
+    let routes = served.describe_routes(&base);
     let now = instance::now_ms() / 1000;
     let timers = match schedules {
         Some(_) => local::schedules::entries(&served.app, now),
