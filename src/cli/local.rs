@@ -439,35 +439,14 @@ fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: boo
 
 fn events(cli: &Cli, function: &str, trigger: Option<usize>) -> Outcome {
     let app = load(cli)?;
-    let f = known_function(&app, function)?;
+    known_function(&app, function)?;
     let cx = Context::new(
         &app,
         cli.region.as_deref(),
         cli.endpoint_url.as_deref(),
         9000,
     );
-    let indexes: Vec<usize> = match trigger {
-        Some(i) if i < f.triggers.len() => vec![i],
-        Some(i) => return Err(Failure::Message(invoke::no_trigger(&app, function, i))),
-        None if f.triggers.is_empty() => {
-            return Err(Failure::Message(format!(
-                "function `{function}` has no triggers: invoke it with `ferry local invoke {function} --payload JSON`"
-            )));
-        }
-        None => (0..f.triggers.len()).collect(),
-    };
-    let stamp = stamp();
-    let list: Vec<(usize, &str, serde_json::Value)> = indexes
-        .iter()
-        .filter_map(|&i| {
-            let kind = events::Kind::of(&f.triggers[i].kind).key();
-            Some((
-                i,
-                kind,
-                events::for_trigger(&app, function, i, &cx, &stamp)?,
-            ))
-        })
-        .collect();
+    let list = events::listed(&app, function, trigger, &cx, &stamp())?;
     match cli.output {
         Output::Json => println!(
             "{}",

@@ -72,7 +72,7 @@ pub fn request(
     let generated = |index: usize| {
         events::for_trigger(app, function, index, cx, stamp)
             .map(|e| e.to_string().into_bytes())
-            .ok_or_else(|| no_trigger(app, function, index))
+            .ok_or_else(|| events::no_trigger(app, function, index))
     };
     let event = match input {
         Input::Trigger(index) => generated(index)?,
@@ -93,19 +93,6 @@ pub fn request(
         client_context: client_context.map(str::to_string),
         asynchronous,
     })
-}
-
-/// Says that trigger `index` of `function` does not exist, and which do.
-pub fn no_trigger(app: &App, function: &str, index: usize) -> String {
-    let n = app.functions.get(function).map_or(0, |f| f.triggers.len());
-    match n {
-        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
-        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
-        n => format!(
-            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
-            n - 1
-        ),
-    }
 }
 
 /// Runs `request` once on a fresh instance of `binary`, on a runtime of its
