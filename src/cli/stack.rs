@@ -235,9 +235,8 @@ async fn run_async(cli: &Cli) -> Outcome {
             pipeline_boundary,
         } => {
             let mut app = load(cli)?;
-            if *pipeline_boundary && app.permissions_boundary.is_none() {
-                app.permissions_boundary =
-                    Some(crate::names::boundary_policy_arn_sub(&app.name, &app.stage));
+            if *pipeline_boundary {
+                app = crate::package::with_pipeline_boundary(app);
             }
             let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
