@@ -3,12 +3,15 @@
 //! formatter shown as `LEVEL message key=value`, and a cursor that follows
 //! the groups without gaps or duplicates.
 //!
-//! Pure: the command in `cli::stack` fetches the events through
-//! `aws::Logs` and prints what these functions return.
+//! Pure but for [`Tail::poll`], which fetches the events through
+//! `aws::Logs`; `ferry logs` (`cli::stack`) and `ferry watch` print what it
+//! returns.
 
 use std::collections::BTreeMap;
 
-use crate::aws::LogEvent;
+use crate::aws::{AwsResult, LogEvent, Logs};
+use crate::manifest::model::App;
+use crate::names;
 
 /// How far back each poll of `--follow` looks again: CloudWatch Logs may
 /// deliver an event a while after its timestamp, and such an event must
@@ -102,6 +105,71 @@ impl Cursor {
         let start = self.start();
         self.seen.retain(|_, ts| *ts >= start);
         fresh
+    }
+}
+
+/// The log groups of some functions, followed from a time with a
+/// [`Cursor`]: each poll returns the lines not returned before.
+#[derive(Clone, Debug)]
+pub struct Tail {
+    /// Function -> log group.
+    groups: Vec<(String, String)>,
+    /// The server-side filter pattern.
+    pattern: Option<String>,
+    /// A request id each message must contain (see [`pattern`]).
+    must_contain: Option<String>,
+    cursor: Cursor,
+}
+
+impl Tail {
+    /// Follows `functions` of `app` from `from_ms`, with `--filter` and
+    /// `--request-id` when given.
+    pub fn new(
+        app: &App,
+        functions: &[String],
+        from_ms: i64,
+        filter: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Self {
+        let (pattern, must_contain) = pattern(filter, request_id);
+        Tail {
+            groups: functions
+                .iter()
+                .map(|f| {
+                    let group = names::log_group(&names::physical(&app.name, &app.stage, f));
+                    (f.clone(), group)
+                })
+                .collect(),
+            pattern,
+            must_contain,
+            cursor: Cursor::new(from_ms),
+        }
+    }
+
+    /// How long to wait before the next poll ([`poll_interval`]).
+    pub fn interval(&self) -> std::time::Duration {
+        poll_interval(self.groups.len())
+    }
+
+    /// The new lines of every group, in time order. When a group cannot be
+    /// read the poll fails and the cursor stays where it was, so that the
+    /// next poll returns what this one would have.
+    pub async fn poll<A: Logs>(&mut self, aws: &A) -> AwsResult<Vec<Line>> {
+        let start = self.cursor.start();
+        let mut per_function = Vec::new();
+        for (function, group) in &self.groups {
+            let events = aws
+                .log_events(group, start, self.pattern.as_deref())
+                .await?;
+            per_function.push((function.clone(), events));
+        }
+        let must_contain = self.must_contain.as_deref();
+        Ok(self
+            .cursor
+            .admit(merge(per_function))
+            .into_iter()
+            .filter(|l| must_contain.is_none_or(|id| l.event.message.contains(id)))
+            .collect())
     }
 }
 
@@ -202,6 +270,109 @@ pub fn time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::AwsError;
+    use std::sync::Mutex;
+
+    /// Log groups by name, and the (group, start, pattern) of each call.
+    #[derive(Default)]
+    struct Groups {
+        events: BTreeMap<String, Vec<LogEvent>>,
+        failing: Option<String>,
+        calls: Mutex<Vec<(String, i64, Option<String>)>>,
+    }
+
+    impl Logs for Groups {
+        async fn log_events(
+            &self,
+            group: &str,
+            start_ms: i64,
+            pattern: Option<&str>,
+        ) -> AwsResult<Vec<LogEvent>> {
+            self.calls.lock().unwrap().push((
+                group.to_string(),
+                start_ms,
+                pattern.map(String::from),
+            ));
+            if self.failing.as_deref() == Some(group) {
+                return Err(AwsError {
+                    code: Some("ThrottlingException".into()),
+                    message: "Rate exceeded".into(),
+                });
+            }
+            Ok(self.events.get(group).cloned().unwrap_or_default())
+        }
+    }
+
+    fn tail_app() -> App {
+        crate::manifest::load_str(
+            std::path::Path::new("ferry.yaml"),
+            "app: shop\nfunctions:\n  api: {}\n  worker: {}\n",
+            "dev",
+            &crate::manifest::Disk,
+        )
+        .unwrap_or_else(|_| panic!("valid"))
+    }
+
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_tail_merges_its_groups_and_returns_each_line_once() {
+        let app = tail_app();
+        let functions = ["api".to_string(), "worker".to_string()];
+        let mut aws = Groups::default();
+        aws.events.insert(
+            "/aws/lambda/shop-dev-api".into(),
+            vec![
+                ev("a1", 1_000, "START RequestId: r1"),
+                ev("a2", 3_000, "r2 done"),
+            ],
+        );
+        aws.events.insert(
+            "/aws/lambda/shop-dev-worker".into(),
+            vec![ev("w1", 2_000, "r1 working")],
+        );
+        let mut tail = Tail::new(&app, &functions, 500, None, None);
+        let lines = run(tail.poll(&aws)).unwrap();
+        let order: Vec<&str> = lines.iter().map(|l| l.event.id.as_str()).collect();
+        assert_eq!(order, ["a1", "w1", "a2"]);
+        assert!(run(tail.poll(&aws)).unwrap().is_empty(), "nothing twice");
+        let calls = aws.calls.lock().unwrap().clone();
+        assert_eq!(calls[0], ("/aws/lambda/shop-dev-api".into(), 500, None));
+
+        // --request-id alone becomes the pattern; with --filter, it is
+        // checked on each message.
+        let mut by_id = Tail::new(&app, &functions, 500, Some("ERROR"), Some("r1"));
+        let lines = run(by_id.poll(&aws)).unwrap();
+        let order: Vec<&str> = lines.iter().map(|l| l.event.id.as_str()).collect();
+        assert_eq!(order, ["a1", "w1"]);
+        assert_eq!(
+            aws.calls.lock().unwrap().last().unwrap().2.as_deref(),
+            Some("ERROR")
+        );
+    }
+
+    #[test]
+    fn a_failed_poll_keeps_the_cursor() {
+        let app = tail_app();
+        let functions = ["api".to_string(), "worker".to_string()];
+        let mut aws = Groups::default();
+        aws.events.insert(
+            "/aws/lambda/shop-dev-api".into(),
+            vec![ev("a1", 1_000, "hello")],
+        );
+        aws.failing = Some("/aws/lambda/shop-dev-worker".into());
+        let mut tail = Tail::new(&app, &functions, 0, None, None);
+        let e = run(tail.poll(&aws)).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("ThrottlingException"));
+        aws.failing = None;
+        let lines = run(tail.poll(&aws)).unwrap();
+        assert_eq!(lines.len(), 1, "the line of the failed poll comes now");
+    }
 
     fn ev(id: &str, ts: i64, msg: &str) -> LogEvent {
         LogEvent {

@@ -25,6 +25,17 @@ pub struct Packaged {
     pub nested: usize,
 }
 
+/// `ferry package --pipeline-boundary`: every role of the app gets the
+/// permissions boundary `ferry pipeline init`'s stack creates
+/// (`<app>-<stage>-boundary`), unless the manifest names one.
+pub fn with_pipeline_boundary(mut app: App) -> App {
+    if app.permissions_boundary.is_none() {
+        app.permissions_boundary =
+            Some(crate::names::boundary_policy_arn_sub(&app.name, &app.stage));
+    }
+    app
+}
+
 /// `prefix` normalized to `""` or `"p/"`.
 pub fn normalize_prefix(prefix: Option<&str>) -> String {
     match prefix.map(|p| p.trim_matches('/')) {
@@ -120,4 +131,33 @@ pub async fn package<S: Storage + CloudFormation>(
         uploaded,
         nested: stacks.nested.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(text: &str) -> App {
+        crate::manifest::load_str(
+            std::path::Path::new("ferry.yaml"),
+            text,
+            "prod",
+            &crate::manifest::Disk,
+        )
+        .unwrap_or_else(|_| panic!("valid"))
+    }
+
+    #[test]
+    fn the_pipeline_boundary_applies_unless_the_manifest_names_one() {
+        let plain = with_pipeline_boundary(app("app: shop\nfunctions:\n  api: {}\n"));
+        assert_eq!(
+            plain.permissions_boundary,
+            Some(crate::names::boundary_policy_arn_sub("shop", "prod"))
+        );
+        let own = "arn:aws:iam::123456789012:policy/team-boundary";
+        let named = with_pipeline_boundary(app(&format!(
+            "app: shop\npermissions_boundary: {own}\nfunctions:\n  api: {{}}\n"
+        )));
+        assert_eq!(named.permissions_boundary.as_deref(), Some(own));
+    }
 }

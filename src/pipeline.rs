@@ -20,6 +20,7 @@
 //! `scripts/versions.env`, embedded here at compile time.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use handlebars::Handlebars;
 use serde_json::{Value, json};
@@ -46,6 +47,61 @@ pub enum Source {
 pub struct Files {
     pub pipeline: String,
     pub buildspec: String,
+}
+
+impl Files {
+    /// Each file with its name, in the order [`write`] writes them.
+    pub fn named(&self) -> [(&'static str, &str); 2] {
+        [
+            ("pipeline.yaml", &self.pipeline),
+            ("buildspec.yml", &self.buildspec),
+        ]
+    }
+}
+
+/// Writes the files into `dir` (created if missing) and returns their
+/// paths. Every target is checked before any is written: without `force`,
+/// when any of them exists nothing is written and the error names each one.
+pub fn write(dir: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, String> {
+    let targets: Vec<(PathBuf, &str)> = files
+        .named()
+        .into_iter()
+        .map(|(name, body)| (dir.join(name), body))
+        .collect();
+    if !force {
+        let existing: Vec<&Path> = targets
+            .iter()
+            .map(|(p, _)| p.as_path())
+            .filter(|p| p.exists())
+            .collect();
+        if let Some(refusal) = refusal(&existing) {
+            return Err(refusal);
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    for (path, body) in targets {
+        std::fs::write(&path, body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The refusal to overwrite these existing files without `--force`, or
+/// `None` when there are none.
+fn refusal(existing: &[&Path]) -> Option<String> {
+    let list = existing
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>();
+    match list.as_slice() {
+        [] => None,
+        [one] => Some(format!("{one} exists: pass --force to overwrite it")),
+        many => Some(format!(
+            "{} exist: pass --force to overwrite them",
+            many.join(", ")
+        )),
+    }
 }
 
 /// The value of `key` in `scripts/versions.env` (quotes removed).
@@ -788,6 +844,55 @@ pub fn render(apps: &[App], approval: bool, source: Source) -> Result<Files, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn files() -> Files {
+        Files {
+            pipeline: "new pipeline\n".into(),
+            buildspec: "new buildspec\n".into(),
+        }
+    }
+
+    #[test]
+    fn an_existing_target_stops_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let buildspec = dir.path().join("buildspec.yml");
+        std::fs::write(&buildspec, "mine\n").unwrap();
+        let e = write(dir.path(), &files(), false).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "{} exists: pass --force to overwrite it",
+                buildspec.display()
+            )
+        );
+        assert!(!dir.path().join("pipeline.yaml").exists());
+        assert_eq!(std::fs::read_to_string(&buildspec).unwrap(), "mine\n");
+
+        std::fs::write(dir.path().join("pipeline.yaml"), "mine\n").unwrap();
+        let e = write(dir.path(), &files(), false).unwrap_err();
+        assert!(
+            e.contains("pipeline.yaml, ") && e.contains("overwrite them"),
+            "{e}"
+        );
+
+        let written = write(dir.path(), &files(), true).unwrap();
+        assert_eq!(written.len(), 2);
+        assert_eq!(
+            std::fs::read_to_string(&buildspec).unwrap(),
+            "new buildspec\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_folder_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("ci/pipeline");
+        let written = write(&out, &files(), false).unwrap();
+        assert_eq!(
+            written,
+            vec![out.join("pipeline.yaml"), out.join("buildspec.yml")]
+        );
+    }
 
     #[test]
     fn the_crate_installed_by_the_build_is_this_one() {

@@ -5,7 +5,7 @@
 //! preview and is applied only with `--yes`. A failing build keeps the last
 //! good deploy running.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,7 +14,6 @@ use crate::build::Record;
 use crate::build::workspace::Workspace;
 use crate::deploy::{self, Outcome, Pending, Ui};
 use crate::manifest::model::{App, Code};
-use crate::names;
 
 /// What a set of changed files calls for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -253,11 +252,7 @@ async fn update<A>(
 
 /// New log lines of the watched functions since the watch started, merged
 /// by time with the follow cursor of `ferry logs`.
-struct LogTail {
-    /// Function -> log group.
-    groups: BTreeMap<String, String>,
-    cursor: crate::logs::Cursor,
-}
+struct LogTail(crate::logs::Tail);
 
 impl LogTail {
     fn new(app: &App, watched: &BTreeSet<String>) -> Self {
@@ -265,28 +260,16 @@ impl LogTail {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        LogTail {
-            groups: watched
-                .iter()
-                .map(|f| {
-                    let group = names::log_group(&names::physical(&app.name, &app.stage, f));
-                    (f.clone(), group)
-                })
-                .collect(),
-            cursor: crate::logs::Cursor::new(now_ms),
-        }
+        let functions: Vec<String> = watched.iter().cloned().collect();
+        LogTail(crate::logs::Tail::new(app, &functions, now_ms, None, None))
     }
 
     async fn poll<A: Logs>(&mut self, aws: &A, ui: &Ui) {
-        let start = self.cursor.start();
-        let mut per_function = Vec::new();
-        for (function, group) in &self.groups {
-            // A group that does not exist yet has no lines: not an error.
-            if let Ok(events) = aws.log_events(group, start, None).await {
-                per_function.push((function.clone(), events));
-            }
-        }
-        for l in self.cursor.admit(crate::logs::merge(per_function)) {
+        // A failed poll prints nothing; the next one returns its lines.
+        let Ok(lines) = self.0.poll(aws).await else {
+            return;
+        };
+        for l in lines {
             ui.info(&format!(
                 "{} | {}",
                 l.function,

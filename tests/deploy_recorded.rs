@@ -35,6 +35,8 @@ struct Recorded {
     deleted_change_sets: RefCell<Vec<String>>,
     deleted_stacks: RefCell<Vec<String>>,
     objects: RefCell<HashSet<String>>,
+    /// CreateChangeSet's failure, when it fails.
+    create_error: RefCell<Option<AwsError>>,
 }
 
 fn stack(status: &str) -> Option<Stack> {
@@ -120,6 +122,9 @@ impl CloudFormation for Recorded {
     }
     async fn create_change_set(&self, req: &ChangeSetRequest) -> AwsResult<String> {
         self.call("CreateChangeSet");
+        if let Some(e) = self.create_error.borrow().clone() {
+            return Err(e);
+        }
         self.created.borrow_mut().push(req.clone());
         Ok("cs-1".into())
     }
@@ -268,6 +273,7 @@ fn run(r: &Recorded, c: &Case, opts: deploy::Options, ui: Ui) -> Result<Outcome,
         &ui,
         &Pending::default(),
     ))
+    .map_err(String::from)
 }
 
 fn yes() -> deploy::Options {
@@ -757,7 +763,11 @@ fn ctrl_c_at_the_prompt_deletes_the_change_set_at_once() {
         ))
         .unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
-    assert!(e.contains("interrupted: nothing was changed"), "{e}");
+    assert!(matches!(e, deploy::Error::Interrupted(_)), "{e:?}");
+    assert!(
+        e.to_string().contains("interrupted: nothing was changed"),
+        "{e}"
+    );
     assert_eq!(*r.deleted_change_sets.borrow(), vec!["cs-1"]);
     assert!(!*r.executed.borrow());
 }
@@ -827,4 +837,38 @@ fn progress_names_the_resources_in_progress_and_ends_finished() {
     assert!(!first.finished);
     assert!(seen.last().unwrap().finished, "{seen:?}");
     assert_eq!(seen.iter().filter(|p| p.finished).count(), 1);
+}
+
+/// An AWS failure reaches the command line as a typed error with AWS's code
+/// kept, and its message as before.
+#[test]
+fn an_aws_failure_keeps_its_code() {
+    let c = case();
+    let r = Recorded::default();
+    *r.app_stack.borrow_mut() = VecDeque::from([stack("UPDATE_COMPLETE")]);
+    *r.create_error.borrow_mut() = Some(AwsError {
+        code: Some("ValidationError".into()),
+        message: "CreateChangeSet: Template format error: Unresolved resource dependencies".into(),
+    });
+    let ui = ui(true, false);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let e = rt
+        .block_on(deploy::deploy(
+            &r,
+            &c.app,
+            &c.record,
+            &yes(),
+            &ui,
+            &Pending::default(),
+        ))
+        .unwrap_err();
+    assert!(matches!(e, deploy::Error::Aws(_)), "{e:?}");
+    assert_eq!(e.code(), Some("ValidationError"));
+    assert_eq!(
+        e.to_string(),
+        "CreateChangeSet: Template format error: Unresolved resource dependencies"
+    );
 }

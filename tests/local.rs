@@ -116,6 +116,66 @@ fn invoke_prints_the_response_and_the_logs_with_lambdas_environment() {
     );
 }
 
+/// `local::invoke` as a library, without the CLI: the event is made and
+/// checked before anything runs, and one invocation on a fresh instance
+/// answers with the payload and client context given, its log lines told
+/// to the caller.
+#[test]
+fn the_library_makes_the_event_and_runs_one_invocation() {
+    use ferry::local::{environment::Context, events::Stamp, invoke};
+    use std::sync::{Arc, Mutex};
+    // The CLI builds the fixture's `echo` where the library run finds it.
+    let built = ferry(&["local", "invoke", "echo", "-q"]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let app = ferry::manifest::load(&fixture().join("ferry.yaml"), "dev")
+        .unwrap_or_else(|_| panic!("the fixture is valid"));
+    let cx = Context::new(&app, None, None, 9000);
+    let stamp = Stamp {
+        epoch_ms: 1_764_662_400_000,
+        seed: "s".into(),
+    };
+    let request = invoke::request(
+        &app,
+        "echo",
+        invoke::Input::Payload(br#"{"order": 8}"#.to_vec()),
+        Some(r#"{"custom": {"tenant": "t2"}}"#),
+        false,
+        &cx,
+        &stamp,
+    )
+    .unwrap();
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let logs: ferry::local::Logs = {
+        let lines = lines.clone();
+        Arc::new(move |_: &str, line: &str| lines.lock().unwrap().push(line.to_string()))
+    };
+    let ran = invoke::run(
+        &app,
+        request,
+        &target_dir().join("debug/echo"),
+        &cx,
+        logs,
+        |_| panic!("a synchronous invocation is not accepted"),
+        |_, _| panic!("a synchronous invocation is not retried"),
+    )
+    .unwrap();
+    let invoke::Ran::Sync(out) = ran else {
+        panic!("synchronous")
+    };
+    let r: Value = serde_json::from_slice(out.result.payload()).unwrap();
+    assert_eq!(r["payload"]["order"], 8);
+    assert_eq!(r["client_context"]["tenant"], "t2");
+    let lines = lines.lock().unwrap();
+    assert!(
+        lines.iter().any(|l| l.starts_with("START RequestId:")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("REPORT RequestId:")),
+        "{lines:?}"
+    );
+}
+
 #[test]
 fn json_output_is_one_document_with_the_logs() {
     let out = ferry(&[

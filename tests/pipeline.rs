@@ -610,6 +610,39 @@ fn existing_files_are_kept_without_force() {
     assert!(init(dir.path(), &["--force"]).status.success());
 }
 
+/// Every target is checked before any is written: an existing
+/// `buildspec.yml` alone stops `pipeline init` before `pipeline.yaml` is
+/// written, and the message names each existing file and `--force`.
+#[test]
+fn nothing_is_written_when_any_target_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ferry.yaml"), APP).unwrap();
+    std::fs::write(dir.path().join("buildspec.yml"), "mine\n").unwrap();
+    let out = init(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains("buildspec.yml"), "{msg}");
+    assert!(msg.contains("--force"), "{msg}");
+    assert!(!dir.path().join("pipeline.yaml").exists(), "{msg}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("buildspec.yml")).unwrap(),
+        "mine\n"
+    );
+    // Both existing: both named, in one message.
+    std::fs::write(dir.path().join("pipeline.yaml"), "mine too\n").unwrap();
+    let out = init(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let msg = text(&out);
+    assert!(
+        msg.contains("pipeline.yaml") && msg.contains("buildspec.yml"),
+        "{msg}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pipeline.yaml")).unwrap(),
+        "mine too\n"
+    );
+}
+
 /// The deploy role allows every action that CloudFormation's handlers list
 /// for reading and deleting the resource types an app uses (cfn-lint ships
 /// those schemas): whatever the template says, CloudFormation reads each

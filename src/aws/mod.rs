@@ -21,6 +21,8 @@ impl std::fmt::Display for AwsError {
     }
 }
 
+impl std::error::Error for AwsError {}
+
 impl From<AwsError> for String {
     fn from(e: AwsError) -> String {
         e.message

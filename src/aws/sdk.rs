@@ -82,6 +82,15 @@ fn checksum_base64(hex: &str) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(bytes?))
 }
 
+/// True when DescribeStacks failed because the stack does not exist.
+/// CloudFormation gives no code of its own for that: it answers with the
+/// generic `ValidationError` (also the code of a malformed stack name), so
+/// the code is checked first and the message ("Stack with id X does not
+/// exist") tells which. The one place ferry reads this message.
+fn stack_is_missing(code: Option<&str>, message: Option<&str>) -> bool {
+    code == Some("ValidationError") && message.is_some_and(|m| m.contains("does not exist"))
+}
+
 fn err<E>(what: &str, e: E) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -138,8 +147,7 @@ impl CloudFormation for Aws {
                     .collect(),
             })),
             Err(e) => {
-                let is_missing = e.message().is_some_and(|m| m.contains("does not exist"));
-                if is_missing {
+                if stack_is_missing(e.code(), e.message()) {
                     Ok(None)
                 } else {
                     Err(err("DescribeStacks", e))
@@ -696,6 +704,20 @@ impl Metrics for Aws {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_missing_stack_is_a_validation_error_saying_so() {
+        let missing = Some("Stack with id shop-dev does not exist");
+        assert!(super::stack_is_missing(Some("ValidationError"), missing));
+        assert!(!super::stack_is_missing(Some("AccessDenied"), missing));
+        assert!(!super::stack_is_missing(None, missing));
+        assert!(!super::stack_is_missing(
+            Some("ValidationError"),
+            Some(
+                "1 validation error detected: Value 'a b' at 'stackName' failed to satisfy constraint"
+            )
+        ));
+    }
+
     #[test]
     fn decodes_iam_policy_documents() {
         assert_eq!(

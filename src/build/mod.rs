@@ -80,6 +80,36 @@ pub fn read_record(app: &App) -> Record {
         .unwrap_or_default()
 }
 
+/// The artifacts a deploy or package needs: the last build's record
+/// (`.ferry/build/artifacts.json`) with `fresh` over it, checked by
+/// [`complete`].
+pub fn deployable(app: &App, fresh: Record) -> Result<Record, String> {
+    complete(app, read_record(app), fresh)
+}
+
+/// `last` with `fresh` over it, when every function built from a crate and
+/// every layer has an artifact; else which one has not been built.
+pub fn complete(app: &App, last: Record, fresh: Record) -> Result<Record, String> {
+    let mut full = last;
+    full.functions.extend(fresh.functions);
+    full.layers.extend(fresh.layers);
+    for (name, f) in &app.functions {
+        if matches!(f.code, Code::Crate { .. }) && !full.functions.contains_key(name) {
+            return Err(format!(
+                "function `{name}` has not been built: run `ferry build` (or deploy without --no-build)"
+            ));
+        }
+    }
+    for name in app.layers.keys() {
+        if !full.layers.contains_key(name) {
+            return Err(format!(
+                "layer `{name}` has not been built: run `ferry build`"
+            ));
+        }
+    }
+    Ok(full)
+}
+
 /// A function's binary: the package and binary target it is built from.
 #[derive(Clone, Debug)]
 pub struct Job {
@@ -338,4 +368,72 @@ fn cargo_build(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> App {
+        let text = "app: shop\nlayers:\n  shared: { path: layers/shared }\nfunctions:\n  api: {}\n  worker: {}\n  container:\n    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:latest\n";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("layers/shared")).unwrap();
+        let path = dir.path().join("ferry.yaml");
+        match crate::manifest::load_str(&path, text, "dev", &crate::manifest::Disk) {
+            Ok(app) => app,
+            Err(crate::manifest::LoadError::Plain(m)) => panic!("{m}"),
+            Err(crate::manifest::LoadError::Invalid { diagnostics, .. }) => {
+                panic!(
+                    "{:?}",
+                    diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+                )
+            }
+        }
+    }
+
+    fn artifact(sha: &str) -> Artifact {
+        Artifact {
+            path: PathBuf::from(format!("{sha}.zip")),
+            size: 1,
+            sha256: sha.into(),
+            architecture: None,
+        }
+    }
+
+    fn record(functions: &[(&str, &str)], layers: &[(&str, &str)]) -> Record {
+        let map = |items: &[(&str, &str)]| {
+            items
+                .iter()
+                .map(|(n, sha)| (n.to_string(), artifact(sha)))
+                .collect()
+        };
+        Record {
+            functions: map(functions),
+            layers: map(layers),
+        }
+    }
+
+    #[test]
+    fn a_fresh_build_goes_over_the_last_one() {
+        let last = record(&[("api", "old"), ("worker", "old")], &[("shared", "old")]);
+        let fresh = record(&[("api", "new")], &[]);
+        let full = complete(&app(), last, fresh).unwrap();
+        assert_eq!(full.functions["api"].sha256, "new");
+        assert_eq!(full.functions["worker"].sha256, "old");
+        assert_eq!(full.layers["shared"].sha256, "old");
+        assert!(!full.functions.contains_key("container"));
+    }
+
+    #[test]
+    fn every_crate_function_and_layer_needs_an_artifact() {
+        let e = complete(&app(), Record::default(), record(&[("api", "a")], &[])).unwrap_err();
+        assert!(e.starts_with("function `worker` has not been built"), "{e}");
+        let e = complete(
+            &app(),
+            Record::default(),
+            record(&[("api", "a"), ("worker", "w")], &[]),
+        )
+        .unwrap_err();
+        assert_eq!(e, "layer `shared` has not been built: run `ferry build`");
+    }
 }

@@ -8,10 +8,9 @@ use serde_json::{Value, json};
 use super::{Cli, Failure, LocalCommand, Outcome, Output, known_function, load, read_payload};
 use crate::build::BuildError;
 use crate::local::{
-    self, api::Invocation, asynchronous, environment::Context, events, host, instance, poller,
-    serve,
+    self, asynchronous, environment::Context, events, host, instance, invoke, poller, serve,
 };
-use crate::manifest::model::{App, Code};
+use crate::manifest::model::App;
 
 pub(super) fn run(cli: &Cli, command: &LocalCommand) -> Outcome {
     match command {
@@ -129,31 +128,6 @@ fn stamp() -> events::Stamp {
     }
 }
 
-/// The event of trigger `index` of `function`.
-fn generated_event(
-    app: &App,
-    function: &str,
-    index: usize,
-    cx: &Context,
-) -> Result<Vec<u8>, Failure> {
-    let event = events::for_trigger(app, function, index, cx, &stamp())
-        .ok_or_else(|| Failure::Message(no_trigger(app, function, index)))?;
-    Ok(event.to_string().into_bytes())
-}
-
-/// Says that trigger `index` does not exist, and which do.
-fn no_trigger(app: &App, function: &str, index: usize) -> String {
-    let n = app.functions.get(function).map_or(0, |f| f.triggers.len());
-    match n {
-        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
-        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
-        n => format!(
-            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
-            n - 1
-        ),
-    }
-}
-
 fn invoke(
     cli: &Cli,
     function: &str,
@@ -163,32 +137,27 @@ fn invoke(
     release: bool,
 ) -> Outcome {
     let app = load(cli)?;
-    let f = known_function(&app, function)?;
-    if let Code::Image(_) = f.code {
-        return Err(Failure::Message(format!(
-            "function `{function}` runs a container image: ferry local runs functions built from a crate"
-        )));
-    }
+    known_function(&app, function)?;
     let cx = Context::new(
         &app,
         cli.region.as_deref(),
         cli.endpoint_url.as_deref(),
         9000,
     );
-    let body = match (body.event, body.trigger) {
-        (_, Some(index)) => generated_event(&app, function, index, &cx)?,
-        (Some(kind), None) => {
-            let kind = events::Kind::parse(kind)
-                .ok_or_else(|| Failure::Message(format!("unknown event kind `{kind}`")))?;
-            let index = events::trigger_of_kind(&app, function, kind).map_err(Failure::Message)?;
-            generated_event(&app, function, index, &cx)?
-        }
-        (None, None) => read_payload(body.payload)?,
+    let input = match (body.event, body.trigger) {
+        (_, Some(index)) => invoke::Input::Trigger(index),
+        (Some(kind), None) => invoke::Input::Kind(kind),
+        (None, None) => invoke::Input::Payload(read_payload(body.payload)?),
     };
-    if let Some(c) = client_context {
-        serde_json::from_str::<Value>(c)
-            .map_err(|e| Failure::Message(format!("--client-context is not JSON: {e}")))?;
-    }
+    let request = invoke::request(
+        &app,
+        function,
+        input,
+        client_context,
+        asynchronous,
+        &cx,
+        &stamp(),
+    )?;
     let binaries = build(cli, &app, &[function.to_string()], release)?;
     let Some(binary) = binaries.get(function) else {
         return Err(Failure::Message(format!(
@@ -206,128 +175,119 @@ fn invoke(
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         }),
     };
-    let spec = local::spec(&app, function, binary, &cx);
-    let pool = local::pool::Pool::new(spec, 1, logs);
-    let mut inv = Invocation::new(body, &pool.spec().function_arn);
-    inv.client_context = client_context.map(str::to_string);
-    let rt = runtime(1)?;
-
-    if asynchronous {
-        let quiet = !human(cli);
-        if !quiet {
-            eprintln!("202 Accepted (RequestId: {})", inv.request_id);
+    let quiet = !human(cli);
+    let ran = invoke::run(
+        &app,
+        request,
+        binary,
+        &cx,
+        logs,
+        |request_id| {
+            if !quiet {
+                eprintln!("202 Accepted (RequestId: {request_id})");
+            }
+        },
+        |n, wait| {
+            if !quiet {
+                eprintln!(
+                    "retry {n}: Lambda would wait {}s; waiting {} ms",
+                    wait.as_secs(),
+                    asynchronous::SHORTENED_WAIT.as_millis()
+                );
+            }
+        },
+    )?;
+    match ran {
+        invoke::Ran::Async(report) => {
+            print_async(cli, &report, &collected.lock().expect("lock"));
+            Ok(())
         }
-        let report = rt.block_on(asynchronous::invoke(
-            &app,
-            function,
-            &pool,
-            inv,
-            &cx,
-            asynchronous::SHORTENED_WAIT,
-            |n, wait| {
-                if !quiet {
-                    eprintln!(
-                        "retry {n}: Lambda would wait {}s; waiting {} ms",
-                        wait.as_secs(),
-                        asynchronous::SHORTENED_WAIT.as_millis()
-                    );
-                }
-            },
-        ));
-        drop(pool);
-        let delivery = report.delivery.as_ref().map(|d| {
-            json!({ "on": d.slot, "kind": d.kind, "target": d.target, "arn": d.arn, "record": d.record })
-        });
-        match cli.output {
-            Output::Json => println!(
-                "{}",
-                json!({
-                    "statusCode": 202,
-                    "requestId": report.request_id,
-                    "condition": report.condition,
-                    "attempts": report.attempts.iter().map(|a| json!({
-                        "atSeconds": a.at.as_secs_f64(),
-                        "durationMs": a.outcome.duration.as_secs_f64() * 1000.0,
-                        "functionError": a.outcome.result.is_error().then_some("Unhandled"),
-                        "payload": as_json(a.outcome.result.payload()),
-                    })).collect::<Vec<_>>(),
-                    "destination": delivery,
-                    "logs": *collected.lock().expect("lock"),
-                })
-            ),
-            Output::Human => {
-                let n = report.attempts.len();
-                if human(cli) {
-                    eprintln!(
-                        "{}: {n} attempt{}",
-                        report.condition,
-                        if n == 1 { "" } else { "s" }
-                    );
-                }
-                match &report.delivery {
-                    Some(d) => {
-                        if human(cli) {
-                            eprintln!(
-                                "{} -> {} `{}` ({}) would receive:",
-                                d.slot, d.kind, d.target, d.arn
-                            );
-                        }
-                        println!("{}", serde_json::to_string_pretty(&d.record).expect("json"));
-                    }
-                    None if human(cli) => eprintln!(
-                        "no destination is set for {}: the result is dropped",
-                        if report.condition == "Success" {
-                            "success"
-                        } else {
-                            "failure"
-                        }
-                    ),
-                    None => {}
-                }
+        invoke::Ran::Sync(out) => {
+            let payload = out.result.payload();
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    json!({
+                        "statusCode": 200,
+                        "requestId": out.request_id,
+                        "functionError": out.result.is_error().then_some("Unhandled"),
+                        "payload": as_json(payload),
+                        "durationMs": out.duration.as_secs_f64() * 1000.0,
+                        "initDurationMs": out.init.map(|d| d.as_secs_f64() * 1000.0),
+                        "logs": *collected.lock().expect("lock"),
+                    })
+                ),
+                Output::Human => println!("{}", String::from_utf8_lossy(payload)),
+            }
+            match &out.result {
+                instance::Result::Response(_) => Ok(()),
+                instance::Result::Error { error_type, .. } => Err(Failure::Message(format!(
+                    "function `{function}` returned an error ({error_type})"
+                ))),
             }
         }
-        return Ok(());
     }
+}
 
-    let out = rt.block_on(pool.invoke(inv));
-    drop(pool);
-    let payload = out.result.payload();
+/// Prints what an asynchronous invocation gave: its attempts and the
+/// destination record.
+fn print_async(cli: &Cli, report: &asynchronous::Report, logs: &[String]) {
+    let delivery = report.delivery.as_ref().map(|d| {
+        json!({ "on": d.slot, "kind": d.kind, "target": d.target, "arn": d.arn, "record": d.record })
+    });
     match cli.output {
         Output::Json => println!(
             "{}",
             json!({
-                "statusCode": 200,
-                "requestId": out.request_id,
-                "functionError": out.result.is_error().then_some("Unhandled"),
-                "payload": as_json(payload),
-                "durationMs": out.duration.as_secs_f64() * 1000.0,
-                "initDurationMs": out.init.map(|d| d.as_secs_f64() * 1000.0),
-                "logs": *collected.lock().expect("lock"),
+                "statusCode": 202,
+                "requestId": report.request_id,
+                "condition": report.condition,
+                "attempts": report.attempts.iter().map(|a| json!({
+                    "atSeconds": a.at.as_secs_f64(),
+                    "durationMs": a.outcome.duration.as_secs_f64() * 1000.0,
+                    "functionError": a.outcome.result.is_error().then_some("Unhandled"),
+                    "payload": as_json(a.outcome.result.payload()),
+                })).collect::<Vec<_>>(),
+                "destination": delivery,
+                "logs": logs,
             })
         ),
-        Output::Human => println!("{}", String::from_utf8_lossy(payload)),
+        Output::Human => {
+            let n = report.attempts.len();
+            if human(cli) {
+                eprintln!(
+                    "{}: {n} attempt{}",
+                    report.condition,
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            match &report.delivery {
+                Some(d) => {
+                    if human(cli) {
+                        eprintln!(
+                            "{} -> {} `{}` ({}) would receive:",
+                            d.slot, d.kind, d.target, d.arn
+                        );
+                    }
+                    println!("{}", serde_json::to_string_pretty(&d.record).expect("json"));
+                }
+                None if human(cli) => eprintln!(
+                    "no destination is set for {}: the result is dropped",
+                    if report.condition == "Success" {
+                        "success"
+                    } else {
+                        "failure"
+                    }
+                ),
+                None => {}
+            }
+        }
     }
-    match &out.result {
-        instance::Result::Response(_) => Ok(()),
-        instance::Result::Error { error_type, .. } => Err(Failure::Message(format!(
-            "function `{function}` returned an error ({error_type})"
-        ))),
-    }
-}
-
-/// The functions `serve` runs: every function built from a crate (its
-/// routes and URLs, the Invoke API and schedules reach them).
-fn served_functions(app: &App) -> Vec<String> {
-    app.functions
-        .iter()
-        .filter(|(_, f)| matches!(f.code, Code::Crate { .. }))
-        .map(|(n, _)| n.clone())
-        .collect()
 }
 
 fn prepare(cli: &Cli, port: u16, release: bool) -> Result<serve::Served, Failure> {
     let app = load(cli)?;
-    let functions = served_functions(&app);
+    let functions = serve::functions(&app);
     if functions.is_empty() {
         return Err(Failure::Message(format!(
             "{} has no functions built from a crate to serve",
@@ -348,36 +308,7 @@ fn prepare(cli: &Cli, port: u16, release: bool) -> Result<serve::Served, Failure
             let _ = writeln!(std::io::stderr().lock(), "[{f}] {line}");
         })
     };
-    let pools = local::pools(&app, &binaries, &cx, &logs);
-    let routes = local::http::routes(&app)
-        .into_iter()
-        .filter(|r| pools.contains_key(&r.function))
-        .collect();
-    Ok(serve::Served {
-        app,
-        cx,
-        routes,
-        pools,
-    })
-}
-
-fn describe_routes(served: &serve::Served, base: &str) -> Vec<(String, String, String)> {
-    served
-        .routes
-        .iter()
-        .map(|r| match &r.kind {
-            local::http::RouteKind::Api { method, path, .. } => (
-                method.as_str().to_string(),
-                format!("{base}{path}"),
-                r.function.clone(),
-            ),
-            local::http::RouteKind::Url { .. } => (
-                "ANY".to_string(),
-                format!("{base}{}{}/", local::http::URL_PREFIX, r.function),
-                r.function.clone(),
-            ),
-        })
-        .collect()
+    Ok(serve::Served::new(app, cx, &binaries, &logs))
 }
 
 fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: bool) -> Outcome {
@@ -394,7 +325,7 @@ fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: boo
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let served = prepare(cli, port, release)?;
     let base = format!("http://127.0.0.1:{port}");
-    let routes = describe_routes(&served, &base);
+    let routes = served.describe_routes(&base);
     let now = instance::now_ms() / 1000;
     let timers = match schedules {
         Some(_) => local::schedules::entries(&served.app, now),
@@ -508,35 +439,14 @@ fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: boo
 
 fn events(cli: &Cli, function: &str, trigger: Option<usize>) -> Outcome {
     let app = load(cli)?;
-    let f = known_function(&app, function)?;
+    known_function(&app, function)?;
     let cx = Context::new(
         &app,
         cli.region.as_deref(),
         cli.endpoint_url.as_deref(),
         9000,
     );
-    let indexes: Vec<usize> = match trigger {
-        Some(i) if i < f.triggers.len() => vec![i],
-        Some(i) => return Err(Failure::Message(no_trigger(&app, function, i))),
-        None if f.triggers.is_empty() => {
-            return Err(Failure::Message(format!(
-                "function `{function}` has no triggers: invoke it with `ferry local invoke {function} --payload JSON`"
-            )));
-        }
-        None => (0..f.triggers.len()).collect(),
-    };
-    let stamp = stamp();
-    let list: Vec<(usize, &str, serde_json::Value)> = indexes
-        .iter()
-        .filter_map(|&i| {
-            let kind = events::Kind::of(&f.triggers[i].kind).key();
-            Some((
-                i,
-                kind,
-                events::for_trigger(&app, function, i, &cx, &stamp)?,
-            ))
-        })
-        .collect();
+    let list = events::listed(&app, function, trigger, &cx, &stamp())?;
     match cli.output {
         Output::Json => println!(
             "{}",
@@ -566,48 +476,8 @@ fn send(
     release: bool,
 ) -> Outcome {
     let app = load(cli)?;
-    if !app.queues.contains_key(queue) {
-        let hint =
-            crate::manifest::decode::did_you_mean(queue, app.queues.keys().map(String::as_str))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-        return Err(Failure::Message(format!(
-            "no queue `{queue}` in {}{hint}",
-            app.manifest.display()
-        )));
-    }
-    let consumers = poller::consumers(&app, queue);
-    let (fname, index) = match function {
-        Some(f) => consumers
-            .iter()
-            .find(|(n, _)| n == f)
-            .cloned()
-            .ok_or_else(|| {
-                Failure::Message(format!("function `{f}` has no trigger on queue `{queue}`"))
-            })?,
-        None => match consumers.as_slice() {
-            [] => {
-                return Err(Failure::Message(format!(
-                    "no function has a trigger on queue `{queue}`"
-                )));
-            }
-            [one] => one.clone(),
-            many => {
-                return Err(Failure::Message(format!(
-                    "several functions consume queue `{queue}` ({}): choose one with --function",
-                    many.iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-        },
-    };
-    if let Code::Image(_) = app.functions[&fname].code {
-        return Err(Failure::Message(format!(
-            "function `{fname}` runs a container image: ferry local runs functions built from a crate"
-        )));
-    }
+    let (fname, index) = poller::consumer(&app, queue, function)?;
+    invoke::runnable(&app, &fname)?;
     let binaries = build(cli, &app, std::slice::from_ref(&fname), release)?;
     let Some(binary) = binaries.get(&fname) else {
         return Err(Failure::Message(format!(
@@ -774,34 +644,21 @@ fn forward_dead_letters(
     cx: &Context,
     rt: &tokio::runtime::Runtime,
 ) -> Result<Vec<(String, String)>, Failure> {
-    use crate::aws::Queues;
-    use crate::manifest::interp::{Attr, Ref, Section};
-    let Some(dlq) = app.queues.get(queue).and_then(|q| q.dead_letter.as_ref()) else {
+    let Some(url) = poller::dead_letter_url(app, queue, cx) else {
         return Ok(Vec::new());
     };
-    if dead.is_empty() || cx.endpoint_url.is_none() {
+    if dead.is_empty() {
         return Ok(Vec::new());
     }
-    let url = local::environment::resolve(
-        app,
-        &Ref::Attr(Section::Queues, dlq.queue.clone(), Attr::Url),
-        cx,
-    );
     rt.block_on(async {
         let aws = super::stack::connect(cli, Some(app)).await?;
-        let mut sent = Vec::new();
-        for (id, body) in dead {
-            let message_id = aws.send_message(&url, body).await.map_err(|e| {
-                Failure::Message(format!(
-                    "cannot send {id} to the dead-letter queue {url}: {}",
-                    e.message
-                ))
-            })?;
-            if human(cli) {
+        let show = human(cli);
+        let sent = poller::forward_dead_letters(&aws, &url, dead, |id, message_id| {
+            if show {
                 eprintln!("{id}: sent to {url} (MessageId: {message_id})");
             }
-            sent.push((url.clone(), message_id));
-        }
+        })
+        .await?;
         Ok(sent)
     })
 }

@@ -372,6 +372,13 @@ impl From<String> for Failure {
     }
 }
 
+/// The deploy layer's errors are rendered here, once, as their message.
+impl From<crate::deploy::Error> for Failure {
+    fn from(e: crate::deploy::Error) -> Self {
+        Failure::Message(e.to_string())
+    }
+}
+
 pub(crate) type Outcome = Result<(), Failure>;
 
 /// The entry point of the `ferry` binary.
@@ -707,20 +714,9 @@ fn pipeline_init(
     let dir = out
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| apps[0].root());
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for (name, body) in [
-        ("pipeline.yaml", &files.pipeline),
-        ("buildspec.yml", &files.buildspec),
-    ] {
-        let p = dir.join(name);
-        if p.exists() && !force {
-            return Err(Failure::Message(format!(
-                "{} exists: pass --force to overwrite it",
-                p.display()
-            )));
-        }
-        std::fs::write(&p, body).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
-        if cli.quiet == 0 && cli.output == Output::Human {
+    let written = crate::pipeline::write(&dir, &files, force)?;
+    if cli.quiet == 0 && cli.output == Output::Human {
+        for p in &written {
             println!("wrote {}", p.display());
         }
     }

@@ -9,11 +9,11 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use super::{
     Cli, Command, Failure, Outcome, Output, known_function, load, read_payload, run_build,
 };
+use crate::aws::Functions;
 use crate::aws::sdk::{Aws, Settings};
-use crate::aws::{Functions, Logs};
 use crate::build::Record;
 use crate::deploy::{self, Pending, Progress, ShowProgress, Ui, Unit};
-use crate::manifest::model::{App, Code};
+use crate::manifest::model::App;
 use crate::names;
 
 pub(super) fn run(cli: &Cli) -> Outcome {
@@ -117,7 +117,7 @@ pub(super) async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure
             .or_else(|| app.and_then(|a| a.region.clone())),
         endpoint_url: cli.endpoint_url.clone(),
     };
-    Aws::connect(&settings).await.map_err(Failure::Message)
+    Aws::connect(&settings).await.map_err(Failure::from)
 }
 
 async fn run_async(cli: &Cli) -> Outcome {
@@ -156,7 +156,7 @@ async fn run_async(cli: &Cli) -> Outcome {
         } => {
             let app = load(cli)?;
             if *hotswap {
-                deploy::check_hotswap_allowed(&app, "hotswap").map_err(Failure::Message)?;
+                deploy::check_hotswap_allowed(&app, "hotswap").map_err(Failure::from)?;
             }
             let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
@@ -176,7 +176,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                 deploy::deploy(&aws, &app, &record, &opts, &ui, &pending),
             )
             .await
-            .map_err(Failure::Message)?;
+            .map_err(Failure::from)?;
             print_outcome(cli, &app, &outcome);
             Ok(())
         }
@@ -186,7 +186,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             debug,
         } => {
             let app = load(cli)?;
-            deploy::check_hotswap_allowed(&app, "watch").map_err(Failure::Message)?;
+            deploy::check_hotswap_allowed(&app, "watch").map_err(Failure::from)?;
             let aws = connect(cli, Some(&app)).await?;
             let ui = ui(cli);
             let load_app = || {
@@ -200,7 +200,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             };
             let build = |app: &App, fns: &[String]| {
                 run_build(cli, app, fns, *debug)
-                    .and_then(|built| merged_record(app, built))
+                    .and_then(|built| crate::build::deployable(app, built).map_err(Failure::from))
                     .map_err(|e| match e {
                         Failure::Message(m) => {
                             eprintln!("error: {m}");
@@ -225,7 +225,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                 &ui,
             )
             .await
-            .map_err(Failure::Message)
+            .map_err(Failure::from)
         }
         Command::Package {
             bucket,
@@ -235,9 +235,8 @@ async fn run_async(cli: &Cli) -> Outcome {
             pipeline_boundary,
         } => {
             let mut app = load(cli)?;
-            if *pipeline_boundary && app.permissions_boundary.is_none() {
-                app.permissions_boundary =
-                    Some(crate::names::boundary_policy_arn_sub(&app.name, &app.stage));
+            if *pipeline_boundary {
+                app = crate::package::with_pipeline_boundary(app);
             }
             let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
@@ -245,7 +244,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let prefix = crate::package::normalize_prefix(prefix.as_deref());
             let p = crate::package::package(&aws, &app, &record, bucket, &prefix, out, &ui)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => {
                     println!("{}", serde_json::to_string_pretty(&p).expect("serializes"))
@@ -273,7 +272,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                 deploy::diff(&aws, &app, &record, &ui, &pending, cli.wait_timeout),
             )
             .await
-            .map_err(Failure::Message)?;
+            .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => println!(
                     "{}",
@@ -295,7 +294,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             let outputs = deploy::all_outputs(&aws, &app.stack_name())
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => println!(
                     "{}",
@@ -311,7 +310,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let ui = ui(cli);
             let left = deploy::destroy(&aws, &app, *yes, &ui, cli.wait_timeout)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             match cli.output {
                 Output::Json => println!(
                     "{}",
@@ -390,37 +389,23 @@ async fn run_async(cli: &Cli) -> Outcome {
         } => {
             let app = load(cli)?;
             let chosen = chosen_functions(&app, functions)?;
-            let (pattern, must_contain) =
-                crate::logs::pattern(filter.as_deref(), request_id.as_deref());
             let aws = connect(cli, Some(&app)).await?;
-            let groups: Vec<(String, String)> = chosen
-                .iter()
-                .map(|f| {
-                    let g = names::log_group(&names::physical(&app.name, &app.stage, f));
-                    (f.clone(), g)
-                })
-                .collect();
             let prefixed = functions.len() != 1;
             let width = chosen.iter().map(String::len).max().unwrap_or(0);
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let mut cursor = crate::logs::Cursor::new(now_ms() - since.as_millis() as i64);
+            let mut tail = crate::logs::Tail::new(
+                &app,
+                &chosen,
+                now_ms() - since.as_millis() as i64,
+                filter.as_deref(),
+                request_id.as_deref(),
+            );
             loop {
-                let start = cursor.start();
-                let mut per_function = Vec::new();
-                for (f, group) in &groups {
-                    let events = aws
-                        .log_events(group, start, pattern.as_deref())
-                        .await
-                        .map_err(|e| Failure::Message(e.message))?;
-                    per_function.push((f.clone(), events));
-                }
-                for l in cursor.admit(crate::logs::merge(per_function)) {
-                    if must_contain
-                        .as_deref()
-                        .is_some_and(|id| !l.event.message.contains(id))
-                    {
-                        continue;
-                    }
+                let lines = tail
+                    .poll(&aws)
+                    .await
+                    .map_err(|e| Failure::Message(e.message))?;
+                for l in lines {
                     match cli.output {
                         Output::Json => println!(
                             "{}",
@@ -457,7 +442,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                     return Ok(());
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(crate::logs::poll_interval(groups.len())) => {}
+                    _ = tokio::time::sleep(tail.interval()) => {}
                     _ = tokio::signal::ctrl_c() => return Ok(()),
                 }
             }
@@ -467,7 +452,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             let read = crate::info::gather(&aws, &app)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             let info = crate::info::assemble(&app, &read);
             match cli.output {
                 Output::Json => println!(
@@ -488,14 +473,14 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             let window =
                 crate::metrics::Window::new(now_ms() / 1000, since.as_secs(), period.as_secs())
-                    .map_err(Failure::Message)?;
+                    .map_err(Failure::from)?;
             let physical: Vec<String> = chosen
                 .iter()
                 .map(|f| names::physical(&app.name, &app.stage, f))
                 .collect();
             let read = crate::metrics::read(&aws, &physical, &window)
                 .await
-                .map_err(Failure::Message)?;
+                .map_err(Failure::from)?;
             if let Some(w) = &read.percentiles_unavailable {
                 if cli.quiet == 0 {
                     eprintln!("warning: duration percentiles unavailable: {w}");
@@ -548,32 +533,7 @@ fn artifacts(cli: &Cli, app: &App, no_build: bool) -> Result<Record, Failure> {
     } else {
         run_build(cli, app, &[], false)?
     };
-    merged_record(app, built)
-}
-
-/// Checks that every function built from a crate has an artifact.
-fn merged_record(app: &App, record: Record) -> Result<Record, Failure> {
-    let full = {
-        let mut r = crate::build::read_record(app);
-        r.functions.extend(record.functions);
-        r.layers.extend(record.layers);
-        r
-    };
-    for (name, f) in &app.functions {
-        if matches!(f.code, Code::Crate { .. }) && !full.functions.contains_key(name) {
-            return Err(Failure::Message(format!(
-                "function `{name}` has not been built: run `ferry build` (or deploy without --no-build)"
-            )));
-        }
-    }
-    for name in app.layers.keys() {
-        if !full.layers.contains_key(name) {
-            return Err(Failure::Message(format!(
-                "layer `{name}` has not been built: run `ferry build`"
-            )));
-        }
-    }
-    Ok(full)
+    crate::build::deployable(app, built).map_err(Failure::from)
 }
 
 fn print_outputs(outputs: &std::collections::BTreeMap<String, String>) {

@@ -15,7 +15,9 @@ pub fn is_success(status: &str) -> bool {
     )
 }
 
-/// Reasons that follow from another failure, not causes.
+/// Reasons that follow from another failure, not causes. A stack event
+/// carries its status and a reason in text, no error code, so the text is
+/// all there is to read; it is read here only.
 fn is_cascade(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
     r.contains("resource creation cancelled")

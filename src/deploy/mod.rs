@@ -8,6 +8,7 @@
 //! the same code runs against AWS, a local emulator, or recorded responses.
 
 pub mod bootstrap;
+pub mod error;
 pub mod events;
 pub mod hotswap;
 pub mod preview;
@@ -28,6 +29,7 @@ use crate::manifest::model::App;
 use crate::names;
 use crate::synth::split::{self, Placement};
 use crate::synth::{self, Artifact, Artifacts, Stacks};
+pub use error::Error;
 use preview::{Risk, Row};
 
 /// How deploy talks to the person running it.
@@ -227,15 +229,15 @@ impl Pending {
 pub async fn interruptible<A: CloudFormation, T>(
     aws: &A,
     pending: &Pending,
-    work: impl Future<Output = Result<T, String>>,
-) -> Result<T, String> {
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     // Biased: the Ctrl-C handler is installed before any work starts.
     tokio::select! {
         biased;
         _ = tokio::signal::ctrl_c() => {
             let message = pending.interrupted_message();
             discard(aws, pending).await;
-            Err(message)
+            Err(Error::Interrupted(message))
         }
         r = work => r,
     }
@@ -279,7 +281,7 @@ impl Default for Backoff {
 pub async fn bootstrap_bucket<A: CloudFormation>(
     aws: &A,
     stack: &Stack,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, Error> {
     if let Some(b) = stack.outputs.get(bootstrap::BUCKET_OUTPUT) {
         return Ok(Some(b.clone()));
     }
@@ -304,7 +306,7 @@ async fn clear_not_created<A: CloudFormation>(
     s: &Stack,
     ui: &Ui,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     ui.info(&format!(
         "Stack {} is {}: it was made for a change set that was never executed and holds nothing; deleting it",
         s.name, s.status
@@ -312,12 +314,12 @@ async fn clear_not_created<A: CloudFormation>(
     aws.delete_stack(&s.id).await?;
     let after = wait_stack(aws, &s.id, timeout).await?;
     if after.status != "DELETE_COMPLETE" {
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "could not delete stack {} ({}): {}",
             s.name,
             after.status,
             after.status_reason.unwrap_or_default()
-        ));
+        )));
     }
     Ok(())
 }
@@ -328,7 +330,7 @@ pub async fn ensure_bootstrap<A: CloudFormation>(
     ui: &Ui,
     timeout: Duration,
     pending: &Pending,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     if let Some(mut s) = aws.describe_stack(names::BOOTSTRAP_STACK).await? {
         if !events::is_terminal(&s.status) && !not_created(&s.status) {
             ui.info(&format!(
@@ -349,10 +351,10 @@ pub async fn ensure_bootstrap<A: CloudFormation>(
     ));
     let stack = bootstrap_stack(aws, ui, timeout, pending).await?;
     bootstrap_bucket(aws, &stack).await?.ok_or_else(|| {
-        format!(
+        Error::Stopped(format!(
             "the {} stack has no artifact bucket",
             names::BOOTSTRAP_STACK
-        )
+        ))
     })
 }
 
@@ -364,7 +366,7 @@ pub async fn bootstrap_stack<A: CloudFormation>(
     ui: &Ui,
     timeout: Duration,
     pending: &Pending,
-) -> Result<Stack, String> {
+) -> Result<Stack, Error> {
     let r = bootstrap_steps(aws, ui, timeout, pending).await;
     if r.is_err() {
         discard(aws, pending).await;
@@ -377,7 +379,7 @@ async fn bootstrap_steps<A: CloudFormation>(
     ui: &Ui,
     timeout: Duration,
     pending: &Pending,
-) -> Result<Stack, String> {
+) -> Result<Stack, Error> {
     let name = names::BOOTSTRAP_STACK;
     let mut existing = aws.describe_stack(name).await?;
     if let Some(s) = existing
@@ -423,12 +425,12 @@ async fn bootstrap_steps<A: CloudFormation>(
             return aws
                 .describe_stack(name)
                 .await?
-                .ok_or_else(|| format!("{name} disappeared"));
+                .ok_or_else(|| Error::Stopped(format!("{name} disappeared")));
         }
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "cannot create the change set for {name}: {}",
             cs.status_reason.unwrap_or_default()
-        ));
+        )));
     }
     pending.set(Stage::Executing {
         stack: name.to_string(),
@@ -437,11 +439,11 @@ async fn bootstrap_steps<A: CloudFormation>(
     let s = wait_stack(aws, name, timeout).await?;
     pending.set(Stage::Idle);
     if !events::is_success(&s.status) {
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "{name} ended in {}: {}",
             s.status,
             s.status_reason.unwrap_or_default()
-        ));
+        )));
     }
     Ok(s)
 }
@@ -454,6 +456,10 @@ fn change_set_name() -> String {
     format!("ferry-{secs}")
 }
 
+/// True when a change set failed only because it has nothing to change.
+/// CloudFormation says so in the change set's status reason, which is text
+/// only (the status is a plain `FAILED`, with no code), so this is the one
+/// place ferry reads that text; both wordings CloudFormation uses are kept.
 fn no_changes(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| {
         r.contains("didn't contain changes") || r.contains("No updates are to be performed")
@@ -475,7 +481,7 @@ pub async fn wait_change_set<A: CloudFormation>(
     aws: &A,
     id: &str,
     timeout: Duration,
-) -> Result<crate::aws::ChangeSet, String> {
+) -> Result<crate::aws::ChangeSet, Error> {
     let mut b = Backoff::new();
     let started = Instant::now();
     loop {
@@ -487,11 +493,11 @@ pub async fn wait_change_set<A: CloudFormation>(
             return Ok(cs);
         }
         if started.elapsed() >= timeout {
-            return Err(format!(
+            return Err(Error::Stopped(format!(
                 "the change set {id} is still {} after {}: it was deleted; try again later, or raise the limit with --wait-timeout",
                 cs.status,
                 human_wait(timeout)
-            ));
+            )));
         }
         b.wait_within(timeout.saturating_sub(started.elapsed()))
             .await;
@@ -505,7 +511,7 @@ pub async fn wait_stack<A: CloudFormation>(
     aws: &A,
     name: &str,
     timeout: Duration,
-) -> Result<Stack, String> {
+) -> Result<Stack, Error> {
     let mut b = Backoff::new();
     let started = Instant::now();
     loop {
@@ -520,7 +526,9 @@ pub async fn wait_stack<A: CloudFormation>(
                 });
             }
             Some(s) if events::is_terminal(&s.status) => return Ok(s),
-            Some(s) if started.elapsed() >= timeout => return Err(still_in_progress(&s, timeout)),
+            Some(s) if started.elapsed() >= timeout => {
+                return Err(Error::Stopped(still_in_progress(&s, timeout)));
+            }
             Some(_) => {
                 b.wait_within(timeout.saturating_sub(started.elapsed()))
                     .await
@@ -549,7 +557,7 @@ pub async fn upload_artifacts<S: Storage>(
     app: &App,
     record: &Record,
     ui: &Ui,
-) -> Result<(Artifacts, usize), String> {
+) -> Result<(Artifacts, usize), Error> {
     let mut artifacts = Artifacts {
         bucket: Some(bucket.to_string()),
         ..Artifacts::default()
@@ -586,10 +594,10 @@ pub async fn upload_artifacts<S: Storage>(
         let bytes = std::fs::read(app.root().join(&a.path))
             .map_err(|e| format!("cannot read {}: {e} (run `ferry build`)", a.path.display()))?;
         if crate::build::archive::sha256_hex(&bytes) != a.sha256 {
-            return Err(format!(
+            return Err(Error::Stopped(format!(
                 "{} changed since `ferry build` recorded it: run `ferry build` again",
                 a.path.display()
-            ));
+            )));
         }
         ui.info(&format!(
             "Uploading {kind} {name} ({})",
@@ -612,7 +620,7 @@ pub async fn upload_templates<S: Storage>(
     prefix: &str,
     app: &App,
     stacks: &Stacks,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     let mut root_url = String::new();
     for (i, t) in stacks
         .nested
@@ -640,18 +648,22 @@ pub async fn upload_templates<S: Storage>(
 }
 
 /// Checks that every role given by ARN exists and trusts Lambda.
-pub async fn preflight_roles<R: Roles>(iam: &R, app: &App) -> Result<(), String> {
+pub async fn preflight_roles<R: Roles>(iam: &R, app: &App) -> Result<(), Error> {
     for (name, f) in &app.functions {
         let Some(arn) = f.role.as_ref().and_then(|r| r.as_literal()) else {
             continue;
         };
         let role_name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
         match iam.trust_policy(&role_name).await? {
-            None => return Err(format!("function `{name}`: the role {arn} does not exist")),
+            None => {
+                return Err(Error::Stopped(format!(
+                    "function `{name}`: the role {arn} does not exist"
+                )));
+            }
             Some(doc) if !doc.contains("lambda.amazonaws.com") => {
-                return Err(format!(
+                return Err(Error::Stopped(format!(
                     "function `{name}`: the role {arn} does not trust lambda.amazonaws.com, so Lambda cannot use it"
-                ));
+                )));
             }
             Some(_) => {}
         }
@@ -665,7 +677,7 @@ async fn prepare_stack<A: CloudFormation>(
     stack: &str,
     opts: &Options,
     ui: &Ui,
-) -> Result<ChangeSetKind, String> {
+) -> Result<ChangeSetKind, Error> {
     let Some(mut s) = aws.describe_stack(stack).await? else {
         return Ok(ChangeSetKind::Create);
     };
@@ -691,36 +703,36 @@ async fn prepare_stack<A: CloudFormation>(
             aws.delete_stack(&s.id).await?;
             let after = wait_stack(aws, &s.id, opts.wait_timeout).await?;
             if after.status != "DELETE_COMPLETE" {
-                return Err(format!(
+                return Err(Error::Stopped(format!(
                     "could not delete stack {stack}: {}",
                     after.status_reason.unwrap_or(after.status)
-                ));
+                )));
             }
             Ok(ChangeSetKind::Create)
         }
-        "UPDATE_ROLLBACK_FAILED" => Err(format!(
+        "UPDATE_ROLLBACK_FAILED" => Err(Error::Stopped(format!(
             "stack {stack} is in UPDATE_ROLLBACK_FAILED: a rollback could not finish ({}).\nFix what blocked it, then run\n  aws cloudformation continue-update-rollback --stack-name {stack}\n(add --resources-to-skip for resources that cannot roll back) and deploy again",
             s.status_reason.unwrap_or_default()
-        )),
-        "DELETE_FAILED" => Err(format!(
+        ))),
+        "DELETE_FAILED" => Err(Error::Stopped(format!(
             "stack {stack} is in DELETE_FAILED ({}): finish deleting it with `ferry destroy` or the console, then deploy again",
             s.status_reason.unwrap_or_default()
-        )),
+        ))),
         _ => Ok(ChangeSetKind::Update),
     }
 }
 
 /// Asks on a terminal; with no terminal, `--yes` is required. The question
 /// waits on a thread of its own, so that Ctrl-C cancels at once.
-async fn confirm(opts: &Options, ui: &Ui, question: &str) -> Result<(), String> {
+async fn confirm(opts: &Options, ui: &Ui, question: &str) -> Result<(), Error> {
     if opts.yes {
         return Ok(());
     }
     if !ui.interactive {
-        return Err(
+        return Err(Error::Stopped(
             "no terminal to confirm on: pass --yes to deploy without asking (or --no-execute to keep the change set for review)"
                 .to_string(),
-        );
+        ));
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let ask = ui.confirm.clone();
@@ -731,7 +743,7 @@ async fn confirm(opts: &Options, ui: &Ui, question: &str) -> Result<(), String> 
     if rx.await.unwrap_or(false) {
         Ok(())
     } else {
-        Err("cancelled: nothing was changed".to_string())
+        Err(Error::Stopped("cancelled: nothing was changed".to_string()))
     }
 }
 
@@ -752,7 +764,7 @@ pub async fn plan<A: CloudFormation + Storage + Roles>(
     opts: &Options,
     ui: &Ui,
     pending: &Pending,
-) -> Result<Option<Planned>, String> {
+) -> Result<Option<Planned>, Error> {
     let stack = app.stack_name();
     preflight_roles(aws, app).await?;
     let kind = prepare_stack(aws, &stack, opts, ui).await?;
@@ -785,10 +797,10 @@ pub async fn plan<A: CloudFormation + Storage + Roles>(
         if no_changes(cs.status_reason.as_deref()) {
             return Ok(None);
         }
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "CloudFormation refused the change set: {}",
             cs.status_reason.unwrap_or_default()
-        ));
+        )));
     }
     let mut rows = preview::rows(&cs.changes, "");
     for c in &cs.changes {
@@ -830,7 +842,7 @@ pub async fn deploy<A: CloudFormation + Storage + Roles + Identity + FunctionCod
     opts: &Options,
     ui: &Ui,
     pending: &Pending,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Error> {
     let result = async {
         let bucket = ensure_bootstrap(aws, ui, opts.wait_timeout, pending).await?;
         let (mut artifacts, uploaded) = upload_artifacts(aws, &bucket, "", app, record, ui).await?;
@@ -860,12 +872,12 @@ pub async fn deploy<A: CloudFormation + Storage + Roles + Identity + FunctionCod
 }
 
 /// Refuses a hotswap on a `protected` stage, before anything is done.
-pub fn check_hotswap_allowed(app: &App, what: &str) -> Result<(), String> {
+pub fn check_hotswap_allowed(app: &App, what: &str) -> Result<(), Error> {
     if app.protected {
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "stage {} is protected: {what} is refused there (run `ferry deploy` without --hotswap: a change set, previewed and guarded)",
             app.stage
-        ));
+        )));
     }
     Ok(())
 }
@@ -880,7 +892,7 @@ async fn try_hotswap<A: CloudFormation + FunctionCode>(
     bucket: &str,
     opts: &Options,
     ui: &Ui,
-) -> Result<Option<Outcome>, String> {
+) -> Result<Option<Outcome>, Error> {
     check_hotswap_allowed(app, "hotswap")?;
     let stack = app.stack_name();
     let deployed = deployed_templates(aws, &stack).await?;
@@ -927,7 +939,7 @@ async fn try_hotswap<A: CloudFormation + FunctionCode>(
 pub async fn deployed_templates<A: CloudFormation>(
     aws: &A,
     stack: &str,
-) -> Result<hotswap::Templates, String> {
+) -> Result<hotswap::Templates, Error> {
     let mut out = hotswap::Templates::new();
     let Some(s) = aws.describe_stack(stack).await? else {
         return Ok(out);
@@ -950,7 +962,7 @@ pub async fn deployed_templates<A: CloudFormation>(
 pub async fn deployed_placement<A: CloudFormation>(
     aws: &A,
     stack: &str,
-) -> Result<Placement, String> {
+) -> Result<Placement, Error> {
     let mut placement = Placement::new();
     let Some(s) = aws.describe_stack(stack).await? else {
         return Ok(placement);
@@ -981,7 +993,7 @@ pub async fn placed_stacks<A: CloudFormation>(
     app: &App,
     artifacts: &Artifacts,
     opts: &Options,
-) -> Result<Stacks, String> {
+) -> Result<Stacks, Error> {
     let deployed = deployed_placement(aws, &app.stack_name()).await?;
     let stacks = synth::synth_placed(app, artifacts, &deployed);
     let moves = split::moves(&deployed, &stacks);
@@ -1002,10 +1014,10 @@ pub async fn placed_stacks<A: CloudFormation>(
                 )
             })
             .collect();
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "this deploy would move resources between nested stacks, which replaces them:\n{}\nnothing was changed; ferry keeps deployed resources where they are, so this is a bug in ferry's placement: please report it with the manifest",
             list.join("\n")
-        ));
+        )));
     }
     Ok(stacks)
 }
@@ -1064,7 +1076,7 @@ async fn deploy_planned<A: CloudFormation + Storage + Roles>(
     opts: &Options,
     ui: &Ui,
     pending: &Pending,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Error> {
     let Some(planned) = plan(aws, app, stacks, bucket, opts, ui, pending).await? else {
         return Ok(Outcome::NoChanges);
     };
@@ -1092,10 +1104,10 @@ async fn deploy_planned<A: CloudFormation + Storage + Roles>(
                 )
             })
             .collect();
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "this change set would remove or replace resources that hold data:\n{}\nnothing was changed; rename back, or pass --allow-data-loss if this is intended",
             list.join("\n")
-        ));
+        )));
     }
     if opts.no_execute {
         let id = pending.take().unwrap_or(planned.id);
@@ -1137,7 +1149,7 @@ async fn deploy_planned<A: CloudFormation + Storage + Roles>(
         });
     }
     let cause = failure_cause(aws, &stack, before.as_deref()).await;
-    Err(match cause {
+    Err(Error::Stopped(match cause {
         Some(e) => format!(
             "{} ({}) failed: {}\nstack {stack} is {}",
             e.logical_id,
@@ -1150,7 +1162,7 @@ async fn deploy_planned<A: CloudFormation + Storage + Roles>(
             final_stack.status,
             final_stack.status_reason.unwrap_or_default()
         ),
-    })
+    }))
 }
 
 /// Follows the stack's events until it reaches a final status, printing
@@ -1162,7 +1174,7 @@ async fn follow<A: CloudFormation>(
     total: usize,
     ui: &Ui,
     timeout: Duration,
-) -> Result<Stack, String> {
+) -> Result<Stack, Error> {
     let mut b = Backoff::new();
     let mut done = std::collections::BTreeSet::new();
     let mut busy = std::collections::BTreeSet::new();
@@ -1173,9 +1185,9 @@ async fn follow<A: CloudFormation>(
             .await?
             .ok_or_else(|| format!("stack {stack} disappeared"))?;
         if s.status == "REVIEW_IN_PROGRESS" && started.elapsed() > Duration::from_secs(120) {
-            return Err(format!(
+            return Err(Error::Stopped(format!(
                 "stack {stack} is still in REVIEW_IN_PROGRESS two minutes after the change set was executed"
-            ));
+            )));
         }
         let new = aws
             .stack_events(&s.id, last.as_deref())
@@ -1218,7 +1230,7 @@ async fn follow<A: CloudFormation>(
             return Ok(s);
         }
         if started.elapsed() >= timeout {
-            return Err(still_in_progress(&s, timeout));
+            return Err(Error::Stopped(still_in_progress(&s, timeout)));
         }
         b.wait_within(timeout.saturating_sub(started.elapsed()))
             .await;
@@ -1255,7 +1267,7 @@ async fn failure_cause<A: CloudFormation>(
 pub async fn all_outputs<A: CloudFormation>(
     aws: &A,
     stack: &str,
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, Error> {
     let s = aws
         .describe_stack(stack)
         .await?
@@ -1287,7 +1299,7 @@ pub async fn diff<A: CloudFormation + Storage + Roles + Identity + FunctionCode>
     ui: &Ui,
     pending: &Pending,
     wait_timeout: Duration,
-) -> Result<Vec<Row>, String> {
+) -> Result<Vec<Row>, Error> {
     let opts = Options {
         yes: true,
         wait_timeout,
@@ -1332,7 +1344,7 @@ pub struct LeftBehind {
 pub(crate) async fn stack_tree<A: CloudFormation>(
     aws: &A,
     root: &Stack,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, Error> {
     let mut out = vec![(String::new(), root.id.clone())];
     let mut i = 0;
     while i < out.len() {
@@ -1359,10 +1371,10 @@ pub async fn destroy<A: CloudFormation>(
     yes: bool,
     ui: &Ui,
     wait_timeout: Duration,
-) -> Result<Vec<LeftBehind>, String> {
+) -> Result<Vec<LeftBehind>, Error> {
     let stack = app.stack_name();
     let Some(s) = aws.describe_stack(&stack).await? else {
-        return Err(format!("stack {stack} does not exist"));
+        return Err(Error::Stopped(format!("stack {stack} does not exist")));
     };
     let mut left = Vec::new();
     let mut protected = Vec::new();
@@ -1390,10 +1402,10 @@ pub async fn destroy<A: CloudFormation>(
         }
     }
     if !protected.is_empty() {
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "stack {stack} holds tables with deletion protection that it would delete ({}): CloudFormation cannot delete them, so the destroy would stop halfway.\nnothing was changed; set `deletion_protection: false` on them (or `retain: true` to keep them), deploy, then destroy",
             protected.join(", ")
-        ));
+        )));
     }
     confirm(
         &Options {
@@ -1408,11 +1420,11 @@ pub async fn destroy<A: CloudFormation>(
     aws.delete_stack(&s.id).await?;
     let after = wait_stack(aws, &s.id, wait_timeout).await?;
     if after.status != "DELETE_COMPLETE" {
-        return Err(format!(
+        return Err(Error::Stopped(format!(
             "stack {stack} is {}: {}",
             after.status,
             after.status_reason.unwrap_or_default()
-        ));
+        )));
     }
     Ok(left)
 }

@@ -116,6 +116,51 @@ pub fn trigger_of_kind(app: &App, function: &str, kind: Kind) -> Result<usize, S
     ))
 }
 
+/// Says that trigger `index` of `function` does not exist, and which do.
+pub fn no_trigger(app: &App, function: &str, index: usize) -> String {
+    let n = app.functions.get(function).map_or(0, |f| f.triggers.len());
+    match n {
+        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
+        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
+        n => format!(
+            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
+            n - 1
+        ),
+    }
+}
+
+/// The events `ferry local events` prints: of trigger `index` when given,
+/// else of each of the function's triggers, as (index, kind, event).
+pub fn listed(
+    app: &App,
+    function: &str,
+    index: Option<usize>,
+    cx: &Context,
+    stamp: &Stamp,
+) -> Result<Vec<(usize, &'static str, Value)>, String> {
+    let f = app
+        .functions
+        .get(function)
+        .ok_or_else(|| format!("no function `{function}`"))?;
+    let indexes: Vec<usize> = match index {
+        Some(i) if i < f.triggers.len() => vec![i],
+        Some(i) => return Err(no_trigger(app, function, i)),
+        None if f.triggers.is_empty() => {
+            return Err(format!(
+                "function `{function}` has no triggers: invoke it with `ferry local invoke {function} --payload JSON`"
+            ));
+        }
+        None => (0..f.triggers.len()).collect(),
+    };
+    Ok(indexes
+        .into_iter()
+        .filter_map(|i| {
+            let kind = Kind::of(&f.triggers[i].kind).key();
+            Some((i, kind, for_trigger(app, function, i, cx, stamp)?))
+        })
+        .collect())
+}
+
 /// The event trigger `index` of `function` delivers, or None when there is
 /// no such trigger.
 pub fn for_trigger(
@@ -594,6 +639,25 @@ functions:
             epoch_ms: 1_764_662_400_000,
             seed: "s".into(),
         }
+    }
+
+    #[test]
+    fn listed_events_are_every_triggers_or_the_one_asked_for() {
+        let app = app();
+        let cx = Context::new(&app, None, None, 9000);
+        let all = listed(&app, "worker", None, &cx, &stamp()).unwrap();
+        let n = app.functions["worker"].triggers.len();
+        assert_eq!(all.len(), n);
+        assert_eq!((all[0].0, all[0].1), (0, "queue"));
+        let one = listed(&app, "worker", Some(1), &cx, &stamp()).unwrap();
+        assert_eq!((one.len(), one[0].1), (1, "schedule"));
+        assert_eq!(
+            listed(&app, "worker", Some(n), &cx, &stamp()).unwrap_err(),
+            format!(
+                "function `worker` has {n} triggers: --trigger takes 0 to {}",
+                n - 1
+            )
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - `environment`: the variables a function sees, references resolved.
 //! - `host`: the host build.
 //! - `asynchronous`: retries and destination records of async invokes.
+//! - `invoke`: `ferry local invoke`: the event, then one invocation.
 //! - `http`: routes, payload 2.0 events and responses (pure).
 //! - `events`: the event each kind of trigger delivers (pure).
 //! - `pattern`: event filter and rule patterns (pure).
@@ -22,6 +23,7 @@ pub mod events;
 pub mod host;
 pub mod http;
 pub mod instance;
+pub mod invoke;
 pub mod invoke_api;
 pub mod pattern;
 pub mod poller;

@@ -41,6 +41,77 @@ pub fn consumers(app: &App, queue: &str) -> Vec<(String, usize)> {
     out
 }
 
+/// The (function, trigger index) `ferry local send` delivers `queue`'s
+/// messages to: `function`'s trigger on it when named, else the only
+/// consumer; an error names what is missing or the consumers to choose
+/// from.
+pub fn consumer(app: &App, queue: &str, function: Option<&str>) -> Result<(String, usize), String> {
+    if !app.queues.contains_key(queue) {
+        let hint =
+            crate::manifest::decode::did_you_mean(queue, app.queues.keys().map(String::as_str))
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+        return Err(format!(
+            "no queue `{queue}` in {}{hint}",
+            app.manifest.display()
+        ));
+    }
+    let consumers = consumers(app, queue);
+    match function {
+        Some(f) => consumers
+            .into_iter()
+            .find(|(n, _)| n == f)
+            .ok_or_else(|| format!("function `{f}` has no trigger on queue `{queue}`")),
+        None => match consumers.as_slice() {
+            [] => Err(format!("no function has a trigger on queue `{queue}`")),
+            [one] => Ok(one.clone()),
+            many => Err(format!(
+                "several functions consume queue `{queue}` ({}): choose one with --function",
+                many.iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        },
+    }
+}
+
+/// The URL of `queue`'s dead-letter queue as deployed, when it has one and
+/// `cx` sends calls to an emulator (`--endpoint-url`): where
+/// [`forward_dead_letters`] sends. Without an endpoint nothing leaves this
+/// machine.
+pub fn dead_letter_url(app: &App, queue: &str, cx: &Context) -> Option<String> {
+    let dlq = app.queues.get(queue)?.dead_letter.as_ref()?;
+    cx.endpoint_url.as_ref()?;
+    Some(environment::resolve(
+        app,
+        &Ref::Attr(Section::Queues, dlq.queue.clone(), Attr::Url),
+        cx,
+    ))
+}
+
+/// Sends each dead-lettered (id, body) to `url` and returns (queue URL,
+/// message id) for each; `sent` is told of each as it goes.
+pub async fn forward_dead_letters<Q: crate::aws::Queues>(
+    aws: &Q,
+    url: &str,
+    dead: &[(String, String)],
+    mut sent: impl FnMut(&str, &str),
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (id, body) in dead {
+        let message_id = aws.send_message(url, body).await.map_err(|e| {
+            format!(
+                "cannot send {id} to the dead-letter queue {url}: {}",
+                e.message
+            )
+        })?;
+        sent(id, &message_id);
+        out.push((url.to_string(), message_id));
+    }
+    Ok(out)
+}
+
 /// True when one of the trigger's filters matches the record (or it has
 /// none). The body is matched as JSON when it is JSON.
 pub fn passes(app: &App, q: &QueueTrigger, record: &Value, cx: &Context) -> bool {
@@ -311,6 +382,103 @@ pub async fn deliver(
 mod tests {
     use super::*;
     use hyper::body::Bytes;
+
+    /// Queues that record what they are sent and fail on one URL.
+    #[derive(Default)]
+    struct Sent(std::sync::Mutex<Vec<(String, String)>>);
+
+    impl crate::aws::Queues for Sent {
+        async fn send_message(&self, url: &str, body: &str) -> crate::aws::AwsResult<String> {
+            if url.ends_with("/broken") {
+                return Err(crate::aws::AwsError {
+                    code: Some("AWS.SimpleQueueService.NonExistentQueue".into()),
+                    message: "SendMessage: The specified queue does not exist".into(),
+                });
+            }
+            let mut v = self.0.lock().unwrap();
+            v.push((url.to_string(), body.to_string()));
+            Ok(format!("m{}", v.len()))
+        }
+    }
+
+    #[test]
+    fn dead_letters_go_to_the_emulators_queue_only() {
+        let app = crate::manifest::load_str(
+            std::path::Path::new("ferry.yaml"),
+            "app: shop\nregion: eu-west-1\nqueues:\n  jobs: { dead_letter: { queue: dlq, max_receives: 2 } }\n  dlq: {}\nfunctions:\n  a: { triggers: [ { queue: jobs } ] }\n",
+            "dev",
+            &crate::manifest::Disk,
+        )
+        .unwrap_or_else(|_| panic!("valid"));
+        let here = Context::new(&app, None, None, 9000);
+        assert_eq!(dead_letter_url(&app, "jobs", &here), None);
+        let moto = Context::new(&app, None, Some("http://127.0.0.1:5000"), 9000);
+        assert_eq!(dead_letter_url(&app, "dlq", &moto), None);
+        let url = dead_letter_url(&app, "jobs", &moto).unwrap();
+        assert!(url.ends_with("/shop-dev-dlq"), "{url}");
+
+        let aws = Sent::default();
+        let dead = vec![
+            ("1".to_string(), "a".to_string()),
+            ("2".to_string(), "b".to_string()),
+        ];
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut told = Vec::new();
+        let sent = rt
+            .block_on(forward_dead_letters(&aws, &url, &dead, |id, m| {
+                told.push(format!("{id}:{m}"))
+            }))
+            .unwrap();
+        assert_eq!(
+            sent,
+            vec![
+                (url.clone(), "m1".to_string()),
+                (url.clone(), "m2".to_string())
+            ]
+        );
+        assert_eq!(told, ["1:m1", "2:m2"]);
+        let e = rt
+            .block_on(forward_dead_letters(
+                &aws,
+                "http://x/broken",
+                &dead,
+                |_, _| {},
+            ))
+            .unwrap_err();
+        assert!(
+            e.starts_with("cannot send 1 to the dead-letter queue http://x/broken"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn send_chooses_the_consumer_or_says_why_not() {
+        let app = crate::manifest::load_str(
+            std::path::Path::new("ferry.yaml"),
+            "app: shop\nqueues:\n  jobs: {}\n  mail: {}\n  idle: {}\nfunctions:\n  a: { triggers: [ { queue: jobs }, { queue: mail } ] }\n  b: { triggers: [ { queue: jobs } ] }\n",
+            "dev",
+            &crate::manifest::Disk,
+        )
+        .unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(consumer(&app, "mail", None), Ok(("a".to_string(), 1)));
+        assert_eq!(consumer(&app, "jobs", Some("b")), Ok(("b".to_string(), 0)));
+        assert_eq!(
+            consumer(&app, "jobs", None).unwrap_err(),
+            "several functions consume queue `jobs` (a, b): choose one with --function"
+        );
+        assert_eq!(
+            consumer(&app, "mail", Some("b")).unwrap_err(),
+            "function `b` has no trigger on queue `mail`"
+        );
+        assert_eq!(
+            consumer(&app, "idle", None).unwrap_err(),
+            "no function has a trigger on queue `idle`"
+        );
+        let e = consumer(&app, "job", None).unwrap_err();
+        assert!(e.starts_with("no queue `job` in ferry.yaml"), "{e}");
+    }
 
     fn outcome(result: instance::Result) -> Outcome {
         Outcome {

@@ -33,6 +33,59 @@ pub struct Served {
     pub pools: BTreeMap<String, Arc<Pool>>,
 }
 
+/// The functions `ferry local serve` runs: every function built from a
+/// crate (its routes and URLs, the Invoke API and schedules reach them).
+pub fn functions(app: &App) -> Vec<String> {
+    app.functions
+        .iter()
+        .filter(|(_, f)| matches!(f.code, crate::manifest::model::Code::Crate { .. }))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+impl Served {
+    /// The app served from `binaries`: a pool per function, and the routes
+    /// of the functions that have one.
+    pub fn new(
+        app: App,
+        cx: Context,
+        binaries: &super::host::Binaries,
+        logs: &super::Logs,
+    ) -> Served {
+        let pools = super::pools(&app, binaries, &cx, logs);
+        let routes = http::routes(&app)
+            .into_iter()
+            .filter(|r| pools.contains_key(&r.function))
+            .collect();
+        Served {
+            app,
+            cx,
+            routes,
+            pools,
+        }
+    }
+
+    /// Each route as (method, URL under `base`, function), in route order;
+    /// a function URL answers any method under its prefix.
+    pub fn describe_routes(&self, base: &str) -> Vec<(String, String, String)> {
+        self.routes
+            .iter()
+            .map(|r| match &r.kind {
+                RouteKind::Api { method, path, .. } => (
+                    method.as_str().to_string(),
+                    format!("{base}{path}"),
+                    r.function.clone(),
+                ),
+                RouteKind::Url { .. } => (
+                    "ANY".to_string(),
+                    format!("{base}{}{}/", http::URL_PREFIX, r.function),
+                    r.function.clone(),
+                ),
+            })
+            .collect()
+    }
+}
+
 /// Where access lines go (one per request).
 pub type Access = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -317,6 +370,49 @@ pub async fn next_change(
 #[cfg(test)]
 mod tests {
     use super::host_allowed;
+
+    #[test]
+    fn crate_functions_are_served_and_their_routes_described() {
+        use super::*;
+        let app = crate::manifest::load_str(
+            Path::new("ferry.yaml"),
+            "app: shop\nfunctions:\n  api:\n    triggers:\n      - http: GET /orders/{id}\n      - url: { auth: iam }\n  worker: {}\n  container: { image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:latest }\n",
+            "dev",
+            &crate::manifest::Disk,
+        )
+        .unwrap_or_else(|e| match e {
+            crate::manifest::LoadError::Plain(m) => panic!("{m}"),
+            crate::manifest::LoadError::Invalid { diagnostics, .. } => panic!(
+                "{:?}",
+                diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+            ),
+        });
+        assert_eq!(functions(&app), ["api", "worker"]);
+        let cx = Context::new(&app, None, None, 9000);
+        // Nothing built: no pool, so no route either.
+        let logs: super::super::Logs = Arc::new(|_: &str, _: &str| {});
+        let none = Served::new(app.clone(), cx.clone(), &Default::default(), &logs);
+        assert!(none.routes.is_empty() && none.pools.is_empty());
+        let served = Served {
+            routes: http::routes(&app),
+            ..none
+        };
+        assert_eq!(
+            served.describe_routes("http://127.0.0.1:9000"),
+            [
+                (
+                    "GET".to_string(),
+                    "http://127.0.0.1:9000/orders/{id}".to_string(),
+                    "api".to_string()
+                ),
+                (
+                    "ANY".to_string(),
+                    format!("http://127.0.0.1:9000{}api/", http::URL_PREFIX),
+                    "api".to_string()
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn only_its_own_host_and_port() {
