@@ -215,7 +215,7 @@ impl Pending {
     pub fn interrupted_message(&self) -> String {
         match self.stage() {
             Stage::Executing { stack } => format!(
-                "interrupted: the deploy goes on in CloudFormation (stack {stack}); follow it in the CloudFormation console or with `aws cloudformation describe-stack-events --stack-name {stack}`; the next `ferry deploy` waits for it to finish"
+                "interrupted: the deploy goes on in CloudFormation (stack {stack}); follow it with `ferry info`, the CloudFormation console or `aws cloudformation describe-stack-events --stack-name {stack}`; the next `ferry deploy` waits for it to finish"
             ),
             _ => {
                 "interrupted: nothing was changed (the change set, if any, was deleted)".to_string()
@@ -540,7 +540,7 @@ pub async fn wait_stack<A: CloudFormation>(
 /// The error when a stack operation outlasts `--wait-timeout`.
 fn still_in_progress(s: &Stack, timeout: Duration) -> String {
     format!(
-        "stack {} is still {} after {}; ferry stopped waiting, CloudFormation goes on with it.\nFollow it in the CloudFormation console or with `aws cloudformation describe-stack-events --stack-name {}`, then run ferry again (or raise the limit with --wait-timeout)",
+        "stack {} is still {} after {}; ferry stopped waiting, CloudFormation goes on with it.\nFollow it with `ferry info`, the CloudFormation console or `aws cloudformation describe-stack-events --stack-name {}`, then run ferry again (or raise the limit with --wait-timeout)",
         s.name,
         s.status,
         human_wait(timeout),
