@@ -1,9 +1,13 @@
 //! The YAML layer: turns manifest text into a tree of spanned nodes.
 //!
-//! serde-saphyr does the parsing; this module keeps every node's place
-//! (line, column, byte span) so that validation can report all errors at
-//! once, each at its exact location, instead of stopping at the first one.
-//! Duplicate keys are passed through and reported by validation.
+//! The tree is built straight from the events of granit-parser (the parser
+//! under serde-saphyr), keeping every node's place (line, column, byte span)
+//! so that validation can report all errors at once, each at its exact
+//! location, instead of stopping at the first one. Duplicate keys are passed
+//! through and reported by validation. Scalars mean what they meant when
+//! serde-saphyr read them (YAML 1.1 booleans, YAML 1.2 numbers, `<<` merge
+//! keys), and the same limits hold against hostile input: 64 levels of
+//! nesting, 250,000 values counting every copy an alias makes.
 
 use granit_parser::{Event, ScalarStyle};
 
@@ -236,6 +240,7 @@ fn parse_once(src: &str) -> Result<Node, SyntaxError> {
                 };
                 (node, open.size, open.anchor, false)
             }
+            // Comments, when a crate in the build asks the parser for them.
             #[allow(unreachable_patterns)]
             _ => continue,
         };
