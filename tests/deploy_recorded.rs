@@ -562,7 +562,7 @@ fn a_no_change_redeploy_makes_few_calls_and_uploads_nothing() {
     let calls = r.calls.borrow().clone();
     assert!(!calls.contains(&"PutObject".to_string()), "{calls:?}");
     // DescribeStacks (bootstrap), HeadObject x2 (zips), DescribeStacks and
-    // ListStackResources (where resources are deployed), DescribeStacks
+    // GetTemplate (where resources are deployed), DescribeStacks
     // (app), HeadObject (template), CreateChangeSet, DescribeChangeSet,
     // DeleteChangeSet.
     assert_eq!(
@@ -572,7 +572,7 @@ fn a_no_change_redeploy_makes_few_calls_and_uploads_nothing() {
             "HeadObject",
             "HeadObject",
             "DescribeStacks",
-            "ListStackResources",
+            "GetTemplate",
             "DescribeStacks",
             "HeadObject",
             "CreateChangeSet",

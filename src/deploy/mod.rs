@@ -970,15 +970,33 @@ pub async fn deployed_placement<A: CloudFormation>(
     if not_created(&s.status) {
         return Ok(placement);
     }
-    for r in aws.stack_resources(&s.id).await? {
-        if r.resource_type == crate::state::NESTED_STACK_TYPE {
+    // The root's resources from its template (one call, and one that
+    // emulators answer for every template); nested stacks, only when there
+    // are any, from their resource lists.
+    let body = aws.get_template(&s.id).await?;
+    let template: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+        Error::Stopped(format!(
+            "the deployed template of {stack} is not JSON that ferry wrote: {e}"
+        ))
+    })?;
+    let mut nested = false;
+    for (id, r) in template["Resources"].as_object().into_iter().flatten() {
+        if r["Type"] == crate::state::NESTED_STACK_TYPE {
+            nested = true;
+        } else {
+            placement.insert(id.clone(), split::ROOT.to_string());
+        }
+    }
+    if nested {
+        for r in aws.stack_resources(&s.id).await? {
+            if r.resource_type != crate::state::NESTED_STACK_TYPE {
+                continue;
+            }
             if let Some(id) = &r.physical_id {
                 for inner in aws.stack_resources(id).await? {
                     placement.insert(inner.logical_id, r.logical_id.clone());
                 }
             }
-        } else {
-            placement.insert(r.logical_id, split::ROOT.to_string());
         }
     }
     Ok(placement)
