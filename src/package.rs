@@ -71,6 +71,9 @@ pub fn stack_policy(root: &synth::Template) -> serde_json::Value {
         .filter(|(_, r)| r["Type"].as_str().is_some_and(state::is_guarded))
         .map(|(id, _)| format!("LogicalResourceId/{id}"))
         .collect();
+    // Once a stack has a policy, CloudFormation denies every update it does
+    // not allow: this wildcard allow is what AWS requires for ordinary
+    // updates to go on; the Deny below then carves out the guarded ones.
     let mut statements = vec![json!({
         "Effect": "Allow",
         "Action": "Update:*",

@@ -138,12 +138,7 @@ fn invoke(
 ) -> Outcome {
     let app = load(cli)?;
     known_function(&app, function)?;
-    let cx = Context::new(
-        &app,
-        cli.region.as_deref(),
-        cli.endpoint_url.as_deref(),
-        9000,
-    );
+    let cx = context(cli, &app, SERVE_PORT);
     let input = match (body.event, body.trigger) {
         (_, Some(index)) => invoke::Input::Trigger(index),
         (Some(kind), None) => invoke::Input::Kind(kind),
@@ -295,12 +290,7 @@ fn prepare(cli: &Cli, port: u16, release: bool) -> Result<serve::Served, Failure
         )));
     }
     let binaries = build(cli, &app, &functions, release)?;
-    let cx = Context::new(
-        &app,
-        cli.region.as_deref(),
-        cli.endpoint_url.as_deref(),
-        port,
-    );
+    let cx = context(cli, &app, port);
     let logs: local::Logs = if cli.quiet > 0 {
         Arc::new(|_: &str, _: &str| {})
     } else {
@@ -437,15 +427,24 @@ fn serve(cli: &Cli, port: u16, watch: bool, schedules: Option<u32>, release: boo
     Ok(())
 }
 
+/// `ferry local serve`'s default port: what `${http.url}` resolves to
+/// for commands that do not serve.
+pub(super) const SERVE_PORT: u16 = 9000;
+
+/// The local values of references, for the flags given.
+fn context(cli: &Cli, app: &App, port: u16) -> Context {
+    Context::new(
+        app,
+        cli.region.as_deref(),
+        cli.endpoint_url.as_deref(),
+        port,
+    )
+}
+
 fn events(cli: &Cli, function: &str, trigger: Option<usize>) -> Outcome {
     let app = load(cli)?;
     known_function(&app, function)?;
-    let cx = Context::new(
-        &app,
-        cli.region.as_deref(),
-        cli.endpoint_url.as_deref(),
-        9000,
-    );
+    let cx = context(cli, &app, SERVE_PORT);
     let list = events::listed(&app, function, trigger, &cx, &stamp())?;
     match cli.output {
         Output::Json => println!(
@@ -484,12 +483,7 @@ fn send(
             "function `{fname}` was not built"
         )));
     };
-    let cx = Context::new(
-        &app,
-        cli.region.as_deref(),
-        cli.endpoint_url.as_deref(),
-        9000,
-    );
+    let cx = context(cli, &app, SERVE_PORT);
     let show = human(cli);
     let logs: local::Logs = if show {
         Arc::new(|f: &str, line: &str| {

@@ -142,7 +142,7 @@ pub enum LocalCommand {
     /// Serve the app's HTTP routes, function URLs and Lambda's Invoke API on this machine
     Serve {
         /// The port on 127.0.0.1
-        #[arg(long, default_value_t = 9000)]
+        #[arg(long, default_value_t = local::SERVE_PORT)]
         port: u16,
         /// Rebuild and reload when a source file or the manifest changes
         #[arg(long)]

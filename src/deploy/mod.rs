@@ -1048,17 +1048,14 @@ async fn retained_in_deployed<A: CloudFormation>(
     stack: &str,
 ) -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
-    let Ok(Some(root)) = aws.describe_stack(stack).await else {
-        return out;
-    };
-    for (prefix, id) in stack_tree(aws, &root).await.unwrap_or_default() {
-        let Ok(body) = aws.get_template(&id).await else {
-            continue;
-        };
-        let t: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    for (nested, t) in deployed_templates(aws, stack).await.unwrap_or_default() {
         for (logical, r) in t["Resources"].as_object().into_iter().flatten() {
             if r["DeletionPolicy"] == "Retain" {
-                out.insert(format!("{prefix}{logical}"));
+                out.insert(if nested.is_empty() {
+                    logical.clone()
+                } else {
+                    format!("{nested}/{logical}")
+                });
             }
         }
     }
