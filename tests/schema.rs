@@ -103,3 +103,33 @@ fn schema_is_valid_accepts_good_manifests_and_rejects_misspelled_keys() {
     );
     println!("{stdout}");
 }
+
+/// docs/manifest.md is what `ferry schema --format markdown` prints today.
+/// `FERRY_UPDATE_DOCS=1 cargo test --test schema` rewrites it.
+#[test]
+fn the_reference_page_is_current() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["schema", "--format", "markdown"])
+        .output()
+        .expect("ferry runs");
+    assert!(out.status.success());
+    let generated = String::from_utf8(out.stdout).expect("utf-8");
+    let path = repo().join("docs/manifest.md");
+    if std::env::var_os("FERRY_UPDATE_DOCS").is_some() {
+        write(&path, generated.as_bytes());
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "docs/manifest.md is not current: run `FERRY_UPDATE_DOCS=1 cargo test --test schema`"
+    );
+    // Every declared key appears in it.
+    for key in [
+        "memory",
+        "batch_window",
+        "deletion_protection",
+        "max_receives",
+    ] {
+        assert!(generated.contains(&format!("| `{key}`")), "{key} missing");
+    }
+}

@@ -338,8 +338,13 @@ pub enum Command {
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// Print the JSON Schema of ferry.yaml
-    Schema,
+    /// Print the JSON Schema of ferry.yaml, or its reference page
+    Schema {
+        /// `json`: the JSON Schema (draft 2020-12); `markdown`: the reference
+        /// of every key (docs/manifest.md)
+        #[arg(long, value_enum, default_value_t = SchemaFormat::Json)]
+        format: SchemaFormat,
+    },
     /// Write the CloudFormation template(s) for the stage (no AWS calls, no build)
     Synth {
         /// Write every template into this folder instead of the root template on stdout
@@ -354,6 +359,13 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+}
+
+/// What `ferry schema` prints.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SchemaFormat {
+    Json,
+    Markdown,
 }
 
 /// Why a command failed. Either way the exit code is 1.
@@ -437,8 +449,11 @@ fn run(cli: &Cli) -> Outcome {
         Command::Graph { format, out } => graph(cli, *format, out.as_deref()),
         Command::Synth { out, format } => synth(cli, out.as_deref(), *format),
         Command::Local { command } => local::run(cli, command),
-        Command::Schema => {
-            println!("{}", crate::schema::json());
+        Command::Schema { format } => {
+            match format {
+                SchemaFormat::Json => println!("{}", crate::schema::json()),
+                SchemaFormat::Markdown => print!("{}", crate::manifest::vocab::reference()),
+            }
             Ok(())
         }
         Command::Completions { shell } => {

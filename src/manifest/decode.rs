@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use super::interp::{self, Interp, Ref};
 use super::model::{Duration, Loc, Tree};
+use super::vocab::{Key as Decl, Shape, Ty};
 use super::yaml::{Key, Node, Pos, Value};
 use crate::diagnostic::Diagnostic;
 
@@ -126,6 +127,13 @@ impl<'a> Cx<'a> {
             node.pos,
             format!("expected {what}, found {}", node.value.kind()),
         );
+    }
+
+    /// Opens a mapping of declared keys. Null is an empty mapping.
+    pub fn fields<'n>(&mut self, node: &'n Node, shape: &'static Shape) -> Option<Fields<'n>> {
+        let mut f = self.map(node)?;
+        f.shaped(shape);
+        Some(f)
     }
 
     /// Opens a mapping. Null (an empty value) is an empty mapping.
@@ -488,6 +496,9 @@ pub struct Fields<'n> {
     asked: Vec<&'static str>,
     /// Required keys that are absent, reported by `finish`.
     missing: Vec<&'static str>,
+    /// The declared keys of this mapping: unknown keys, required keys and
+    /// the typed readers' ranges and words come from it.
+    shape: Option<&'static Shape>,
 }
 
 impl<'n> Fields<'n> {
@@ -498,11 +509,87 @@ impl<'n> Fields<'n> {
             used: vec![false; entries.len()],
             asked: Vec::new(),
             missing: Vec::new(),
+            shape: None,
         }
+    }
+
+    /// Reads this mapping as `shape` from now on (a trigger item, once its
+    /// kind is known).
+    pub fn shaped(&mut self, shape: &'static Shape) {
+        self.shape = Some(shape);
+    }
+
+    /// The declaration of `key` in this mapping's shape.
+    fn decl(&self, key: &str) -> Option<&'static Decl> {
+        let decl = self.shape.and_then(|s| s.key(key));
+        debug_assert!(
+            self.shape.is_none() || decl.is_some(),
+            "key `{key}` is read but not declared in `{}`",
+            self.shape.map(|s| s.path).unwrap_or_default()
+        );
+        decl
+    }
+
+    /// A declared integer key, checked against its declared range.
+    pub fn int(&mut self, cx: &mut Cx, key: &'static str) -> Option<i64> {
+        let (lo, hi) = match self.decl(key).map(|d| &d.ty) {
+            Some(Ty::Int { min, max, .. }) => (*min, *max),
+            _ => (i64::MIN, i64::MAX),
+        };
+        self.opt(cx, key, |cx, n| cx.int_in(n, lo, hi))
+    }
+
+    /// A declared number key, checked against its declared range.
+    pub fn number(&mut self, cx: &mut Cx, key: &'static str) -> Option<f64> {
+        let (lo, hi) = match self.decl(key).map(|d| &d.ty) {
+            Some(Ty::Number { min, max }) => (*min, *max),
+            _ => (f64::MIN, f64::MAX),
+        };
+        self.opt(cx, key, |cx, n| cx.float_in(n, lo, hi))
+    }
+
+    /// A declared duration key, checked against its declared range.
+    pub fn duration(&mut self, cx: &mut Cx, key: &'static str) -> Option<Duration> {
+        let (lo, hi) = match self.decl(key).map(|d| &d.ty) {
+            Some(Ty::Duration { min, max }) => (*min, *max),
+            _ => (0, u64::MAX),
+        };
+        self.opt(cx, key, |cx, n| cx.duration_in(n, lo, hi))
+    }
+
+    /// A declared word key: one of its declared words.
+    pub fn word(&mut self, cx: &mut Cx, key: &'static str) -> Option<&'static str> {
+        let words: &'static [&'static str] = match self.decl(key).map(|d| &d.ty) {
+            Some(Ty::Words(w)) => w,
+            _ => &[],
+        };
+        self.opt(cx, key, |cx, n| cx.one_of(n, words))
+    }
+
+    /// A declared boolean key.
+    pub fn flag(&mut self, cx: &mut Cx, key: &'static str) -> Option<bool> {
+        self.decl(key);
+        self.opt(cx, key, |cx, n| cx.bool(n))
+    }
+
+    /// The declared default of `key`, parsed as `T` (numbers, booleans).
+    pub fn default<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        let d = self.decl(key)?.default?;
+        let parsed = d.parse().ok();
+        debug_assert!(parsed.is_some(), "the default of `{key}` does not parse");
+        parsed
+    }
+
+    /// The declared default of a duration key.
+    pub fn default_duration(&self, key: &str) -> Option<Duration> {
+        let d = Duration::parse(self.decl(key)?.default?);
+        debug_assert!(d.is_some(), "the default of `{key}` is not a duration");
+        d
     }
 
     /// Takes a key's value (the first one if it is duplicated).
     pub fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+        self.decl(key);
         self.asked.push(key);
         let mut found = None;
         for (i, (k, v)) in self.entries.iter().enumerate() {
@@ -580,8 +667,24 @@ impl<'n> Fields<'n> {
     /// that are absent. A misspelled required key is reported once, as
     /// unknown with a hint, not also as missing.
     pub fn finish(mut self, cx: &mut Cx) {
+        if let Some(shape) = self.shape {
+            // The declaration says which keys exist and which are required;
+            // the keys asked for are the declared ones.
+            for k in shape.keys {
+                debug_assert!(
+                    !self.has(k.name) || self.asked.contains(&k.name),
+                    "`{}` is declared in `{}` but no decoder reads it",
+                    k.name,
+                    shape.path
+                );
+                if k.required && !self.has(k.name) && !self.missing.contains(&k.name) {
+                    self.missing.push(k.name);
+                }
+            }
+            self.asked = shape.names().collect();
+        }
         for (i, (k, _)) in self.entries.iter().enumerate() {
-            if self.used[i] {
+            if self.used[i] || self.shape.and_then(|s| s.key(&k.name)).is_some() {
                 continue;
             }
             let misspelled = self
