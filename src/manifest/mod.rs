@@ -8,11 +8,13 @@
 
 pub mod check;
 pub mod decode;
+pub mod destination;
 pub mod function;
 pub mod interp;
 pub mod model;
 pub mod schedule;
 pub mod sections;
+pub mod trigger;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::interp::Interp;
+use super::trigger::kind::Kind;
 use super::yaml::Pos;
 
 /// A place in a source file, kept for checks and messages after decoding.
@@ -654,9 +655,8 @@ pub enum TriggerKind {
 }
 
 impl TriggerKind {
-    pub const KEYS: [&'static str; 8] = [
-        "http", "url", "schedule", "queue", "stream", "topic", "bucket", "event",
-    ];
+    /// The key of each kind (`trigger::Kind`), in the order of `Kind::ALL`.
+    pub const KEYS: [&'static str; 8] = Kind::keys();
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -9,6 +9,7 @@ use super::decode::{Cx, did_you_mean, valid_name};
 use super::function::{self, Known, Settings};
 use super::interp::{Interp, Ref, Section};
 use super::model::*;
+use super::trigger::decode_trigger;
 use super::yaml::{self, Key, Node};
 
 /// The file access validation needs: reading state machine definitions and
@@ -1075,7 +1076,7 @@ fn decode_state_machines(
         });
         let triggers = f
             .opt(cx, "triggers", |cx, n| {
-                cx.list(n, |cx, t| function::decode_trigger(cx, t, known, None))
+                cx.list(n, |cx, t| decode_trigger(cx, t, known, None))
             })
             .unwrap_or_default();
         for t in &triggers {
