@@ -10,8 +10,8 @@
 
 use serde_json::{Value, json};
 
-use crate::manifest::function::LOG_RETENTION_DAYS;
 use crate::manifest::model::TriggerKind;
+use crate::manifest::settings::LOG_RETENTION_DAYS;
 
 const NAME: &str = "^[a-z][a-z0-9-]{0,39}$";
 

@@ -1,10 +1,10 @@
 //! Destinations of failed or finished invocations: a queue, a topic, a
 //! function or an event bus, for async invocation and stream triggers.
 
+use super::declared::named_ref;
 use super::decode::Cx;
 use super::interp::Section;
 use super::model::Destination;
-use super::sections::named_ref;
 use super::yaml::Node;
 
 /// `{ queue: x }`, `{ topic: x }`, `{ function: x }` or `{ bus: name-or-arn }`,

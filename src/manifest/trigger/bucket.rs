@@ -1,10 +1,10 @@
 //! The `bucket` trigger: S3 notifications of objects created or removed,
 //! by prefix and suffix.
 
+use crate::manifest::declared::named_ref;
 use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::interp::Section;
 use crate::manifest::model::{BucketEvent, BucketTrigger, TriggerKind};
-use crate::manifest::sections::named_ref;
 
 /// Reads a `bucket` trigger's keys.
 pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {

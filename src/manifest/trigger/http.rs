@@ -2,7 +2,7 @@
 //! authorization (`auth`, `scopes`).
 
 use crate::manifest::decode::{Cx, Fields};
-use crate::manifest::function::Known;
+use crate::manifest::known::Known;
 use crate::manifest::model::{HttpAuth, HttpMethod, HttpRoute, TriggerKind};
 use crate::manifest::yaml::Node;
 

@@ -14,10 +14,10 @@ mod topic;
 mod url;
 
 use super::decode::Cx;
-use super::decode::did_you_mean;
-use super::function::Known;
+use super::known::Known;
 use super::model::{Duration, Trigger, TriggerKind};
 use super::yaml::Node;
+use crate::diagnostic::did_you_mean;
 pub use kind::Kind;
 
 /// Decodes one trigger. `consumer` is the function's name and timeout, for

@@ -2,11 +2,11 @@
 //! the rule that a queue's visibility timeout covers its consumer's.
 
 use super::filter::filters;
+use crate::manifest::declared::named_ref;
 use crate::manifest::decode::{Cx, Fields};
-use crate::manifest::function::Known;
 use crate::manifest::interp::Section;
+use crate::manifest::known::Known;
 use crate::manifest::model::{Duration, QueueTrigger, TriggerKind};
-use crate::manifest::sections::named_ref;
 
 /// Reads a `queue` trigger's keys. `consumer` is the function's name and
 /// timeout, when known.

@@ -2,12 +2,12 @@
 //! an event source mapping, with its batching and failure handling.
 
 use super::filter::filters;
+use crate::manifest::declared::named_ref;
 use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::destination::destination;
-use crate::manifest::function::Known;
 use crate::manifest::interp::Section;
+use crate::manifest::known::Known;
 use crate::manifest::model::{StartingPosition, StreamSource, StreamTrigger, TriggerKind};
-use crate::manifest::sections::named_ref;
 use crate::manifest::yaml::Node;
 
 /// Reads a `stream` trigger's keys.

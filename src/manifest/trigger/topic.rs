@@ -1,10 +1,10 @@
 //! The `topic` trigger: an SNS subscription with an optional filter
 //! policy.
 
+use crate::manifest::declared::named_ref;
 use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::interp::Section;
 use crate::manifest::model::{TopicTrigger, Tree, TriggerKind};
-use crate::manifest::sections::named_ref;
 
 /// Reads a `topic` trigger's keys.
 pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {

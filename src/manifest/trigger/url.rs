@@ -2,8 +2,8 @@
 //! streaming.
 
 use crate::manifest::decode::{Cx, Fields};
+use crate::manifest::http::cors;
 use crate::manifest::model::{FunctionUrl, TriggerKind};
-use crate::manifest::sections::cors;
 use crate::manifest::yaml::Node;
 
 /// Reads a `url` trigger's keys.
