@@ -13,12 +13,13 @@ use super::http::decode_http;
 use super::interp::Section;
 use super::known::Known;
 use super::machines::decode_state_machines;
+use super::merge::Merge;
 use super::model::*;
 use super::outputs::{decode_outputs, decode_tags};
 use super::resources::{
     decode_buckets, decode_layers, decode_queues, decode_tables, decode_topics,
 };
-use super::settings::{self, Settings};
+use super::settings;
 use super::stage::{decode_parameters, decode_stages, resolve_parameters};
 use super::yaml::{self, Node};
 use crate::diagnostic::{did_you_mean, valid_name};
@@ -133,12 +134,11 @@ pub fn decode_app(
         .unwrap_or_default();
     let http = f.opt(cx, "http", decode_http).unwrap_or_default();
 
-    let base = match (chosen.and_then(|s| s.defaults.clone()), defaults) {
-        (Some(stage_defaults), Some(app_defaults)) => stage_defaults.over(app_defaults),
-        (Some(s), None) => s,
-        (None, Some(d)) => d,
-        (None, None) => Settings::default(),
-    };
+    // The stage's defaults over the app's.
+    let base = chosen
+        .and_then(|s| s.defaults.clone())
+        .unwrap_or_default()
+        .over(defaults.unwrap_or_default());
     let app_name = name.clone().unwrap_or_default();
     let known = Known {
         app: &app_name,
@@ -171,14 +171,16 @@ pub fn decode_app(
     let outputs = f
         .opt(cx, "outputs", |cx, n| decode_outputs(cx, n, &reserved))
         .unwrap_or_default();
-    let mut tags = f
+    let app_tags = f
         .opt(cx, "tags", |cx, n| {
             Some(decode_tags(cx, n, &app_name, stage))
         })
         .unwrap_or_default();
-    if let Some(s) = chosen {
-        tags.extend(s.tags.clone());
-    }
+    // The stage's tags over the app's.
+    let tags = chosen
+        .map(|s| s.tags.clone())
+        .unwrap_or_default()
+        .over(app_tags);
 
     // No function and no state machine: unless a section has the wrong
     // type or its key is misspelled, which are reported as such.

@@ -10,6 +10,7 @@ use super::decode::Cx;
 use super::destination::destination;
 use super::interp::Section;
 use super::known::Known;
+use super::merge::Merge;
 use super::model::*;
 use super::settings::settings;
 use super::trigger::decode_trigger;

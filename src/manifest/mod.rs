@@ -19,6 +19,7 @@ pub mod http;
 pub mod interp;
 pub mod known;
 pub mod machines;
+pub mod merge;
 pub mod model;
 pub mod outputs;
 pub mod resources;

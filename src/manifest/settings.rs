@@ -7,45 +7,27 @@ use std::collections::BTreeMap;
 use super::declared::named_ref;
 use super::decode::{Cx, Fields};
 use super::interp::{Interp, Section};
+use super::merge::merged_field_by_field;
 use super::model::*;
 use super::yaml::Node;
 
-/// The settings that `defaults`, a stage's `defaults` and a function may
-/// each set; the most specific wins.
-#[derive(Clone, Debug, Default)]
-pub struct Settings {
-    pub runtime: Option<Runtime>,
-    pub architecture: Option<Architecture>,
-    pub memory: Option<u32>,
-    pub timeout: Option<Duration>,
-    pub ephemeral_storage: Option<u32>,
-    pub tracing: Option<bool>,
-    pub log_retention: Option<u32>,
-    pub environment: BTreeMap<String, Interp>,
-    pub layers: Option<Vec<LayerRef>>,
-    pub alias: Option<String>,
-    pub vpc: Option<Vpc>,
-}
-
-impl Settings {
-    /// These settings over `base`: each key set here wins; environments
+merged_field_by_field! {
+    /// The settings that `defaults`, a stage's `defaults` and a function may
+    /// each set; the most specific wins (`Merge::over`), and environments
     /// merge.
-    pub fn over(self, base: Settings) -> Settings {
-        let mut environment = base.environment;
-        environment.extend(self.environment);
-        Settings {
-            runtime: self.runtime.or(base.runtime),
-            architecture: self.architecture.or(base.architecture),
-            memory: self.memory.or(base.memory),
-            timeout: self.timeout.or(base.timeout),
-            ephemeral_storage: self.ephemeral_storage.or(base.ephemeral_storage),
-            tracing: self.tracing.or(base.tracing),
-            log_retention: self.log_retention.or(base.log_retention),
-            environment,
-            layers: self.layers.or(base.layers),
-            alias: self.alias.or(base.alias),
-            vpc: self.vpc.or(base.vpc),
-        }
+    #[derive(Clone, Debug, Default)]
+    pub struct Settings {
+        pub runtime: Option<Runtime>,
+        pub architecture: Option<Architecture>,
+        pub memory: Option<u32>,
+        pub timeout: Option<Duration>,
+        pub ephemeral_storage: Option<u32>,
+        pub tracing: Option<bool>,
+        pub log_retention: Option<u32>,
+        pub environment: BTreeMap<String, Interp>,
+        pub layers: Option<Vec<LayerRef>>,
+        pub alias: Option<String>,
+        pub vpc: Option<Vpc>,
     }
 }
 
