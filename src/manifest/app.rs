@@ -1,16 +1,18 @@
 //! The top level of `ferry.yaml`: the app's name, region and permissions
 //! boundary, each section handed to its decoder, and the app assembled for
-//! one stage.
+//! one stage. Reading (`read`: what every stage shares) and lowering
+//! (`stage::select`, `lower`: the chosen stage's values over the app's) are
+//! separate steps.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::declared::{Declared, TOP_LEVEL_KEYS, unreadable_section};
-use super::decode::Cx;
+use super::decode::{Cx, Fields};
 use super::files::{ExtraSources, Files};
 use super::function;
 use super::http::decode_http;
-use super::interp::Section;
+use super::interp::{Interp, Section};
 use super::known::Known;
 use super::machines::decode_state_machines;
 use super::merge::Merge;
@@ -19,8 +21,8 @@ use super::outputs::{decode_outputs, decode_tags};
 use super::resources::{
     decode_buckets, decode_layers, decode_queues, decode_tables, decode_topics,
 };
-use super::settings;
-use super::stage::{decode_parameters, decode_stages, resolve_parameters};
+use super::settings::{self, Settings};
+use super::stage::{self, ParamDecl, Selected, StageDecl, decode_parameters, decode_stages};
 use super::yaml::{self, Node};
 use crate::diagnostic::{did_you_mean, valid_name};
 
@@ -29,6 +31,12 @@ const TOP_KEYS_HINT: &str =
 
 /// Decodes the whole manifest for one stage. `None` only when the document
 /// is not a mapping at all.
+///
+/// The sections that do not depend on the stage are read first (`read`);
+/// the stage is then chosen and lowered (`stage::select`: the parameters'
+/// values, its defaults over the app's); functions and state machines are
+/// read over those defaults; last, the app is assembled with the stage's
+/// tags over the app's (`lower`).
 pub fn decode_app(
     cx: &mut Cx,
     root: &Node,
@@ -37,8 +45,82 @@ pub fn decode_app(
     extra: &mut ExtraSources,
 ) -> Option<(App, Declared)> {
     cx.check_duplicate_keys(root);
-    let entries = match &root.value {
-        yaml::Value::Map(m) => m.as_slice(),
+    let entries = top_level(cx, root)?;
+    let declared = Declared::read(entries);
+    let base_dir = cx.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut f = cx.map(root)?;
+
+    let read = read(cx, &mut f, &base_dir, files);
+    let stages_unreadable = unreadable_section(entries, "stages");
+    let selected = stage::select(
+        cx,
+        &read.parameters,
+        &read.stages,
+        read.defaults.clone(),
+        stage,
+        &declared,
+        stages_unreadable,
+    );
+
+    let app_name = read.name.clone().unwrap_or_default();
+    let known = Known {
+        app: &app_name,
+        stage,
+        tables: &read.tables,
+        queues: &read.queues,
+        layers: &read.layers,
+        has_jwt: declared.jwt,
+        declared: &declared,
+        defaults: &selected.defaults,
+    };
+    let functions_node = f.get("functions");
+    let functions = match functions_node {
+        Some(n) => cx.at("functions", |cx| function::decode_functions(cx, n, &known)),
+        None => BTreeMap::new(),
+    };
+    let state_machines = f
+        .opt(cx, "state_machines", |cx, n| {
+            Some(decode_state_machines(
+                cx, n, &base_dir, files, extra, &known,
+            ))
+        })
+        .unwrap_or_default();
+    let mut reserved: Vec<String> = vec![crate::names::HTTP_API_URL_OUTPUT.to_string()];
+    for fname in declared.list(Section::Functions) {
+        let ids = crate::names::FunctionIds::new(fname);
+        reserved.push(ids.alias_output());
+        reserved.push(ids.url_output());
+    }
+    let outputs = f
+        .opt(cx, "outputs", |cx, n| decode_outputs(cx, n, &reserved))
+        .unwrap_or_default();
+    let tags = f
+        .opt(cx, "tags", |cx, n| {
+            Some(decode_tags(cx, n, &app_name, stage))
+        })
+        .unwrap_or_default();
+    check_not_empty(cx, &f);
+    f.finish(cx);
+
+    let app = lower(
+        cx,
+        read,
+        selected,
+        Staged {
+            functions,
+            state_machines,
+            outputs,
+            tags,
+        },
+        stage,
+    );
+    Some((app, declared))
+}
+
+/// The document's top-level entries; the document must be a mapping.
+fn top_level<'n>(cx: &mut Cx, root: &'n Node) -> Option<&'n [(yaml::Key, Node)]> {
+    match &root.value {
+        yaml::Value::Map(m) => Some(m.as_slice()),
         yaml::Value::Null => {
             cx.error_hint(
                 yaml::Pos {
@@ -50,7 +132,7 @@ pub fn decode_app(
                 "the manifest is empty",
                 Some(TOP_KEYS_HINT.into()),
             );
-            return None;
+            None
         }
         other => {
             cx.error_hint(
@@ -61,14 +143,30 @@ pub fn decode_app(
                 ),
                 Some(TOP_KEYS_HINT.into()),
             );
-            return None;
+            None
         }
-    };
-    let declared = Declared::read(entries);
-    let manifest = cx.file.clone();
-    let base_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut f = cx.map(root)?;
+    }
+}
 
+/// The top-level keys and sections that are the same for every stage, as
+/// written.
+struct Read {
+    name: Option<String>,
+    region: Option<String>,
+    permissions_boundary: Option<String>,
+    parameters: Vec<(String, ParamDecl)>,
+    stages: Vec<StageDecl>,
+    defaults: Option<Settings>,
+    tables: BTreeMap<String, Table>,
+    queues: BTreeMap<String, Queue>,
+    topics: BTreeMap<String, Topic>,
+    buckets: BTreeMap<String, Bucket>,
+    layers: BTreeMap<String, Layer>,
+    http: Http,
+}
+
+/// Reads the keys and sections that do not depend on the stage.
+fn read(cx: &mut Cx, f: &mut Fields, base_dir: &Path, files: &dyn Files) -> Read {
     let name = f.req(cx, "app", |cx, n| {
         let s = cx.string(n)?;
         if !valid_name(&s) {
@@ -104,16 +202,11 @@ pub fn decode_app(
         Some(s)
     });
 
-    let params = f
+    let parameters = f
         .opt(cx, "parameters", decode_parameters)
         .unwrap_or_default();
     let stages = f.opt(cx, "stages", decode_stages).unwrap_or_default();
     let defaults = f.opt(cx, "defaults", settings::defaults);
-
-    let chosen = stages.iter().find(|s| s.name == stage);
-    let chosen_protected = chosen.is_some_and(|s| s.protected);
-    let stages_unreadable = unreadable_section(entries, "stages");
-    let parameters = resolve_parameters(cx, &params, &stages, stage, &declared, stages_unreadable);
 
     let tables = f
         .opt(cx, "tables", |cx, n| Some(decode_tables(cx, n)))
@@ -129,61 +222,62 @@ pub fn decode_app(
         .unwrap_or_default();
     let layers = f
         .opt(cx, "layers", |cx, n| {
-            Some(decode_layers(cx, n, &base_dir, files))
+            Some(decode_layers(cx, n, base_dir, files))
         })
         .unwrap_or_default();
     let http = f.opt(cx, "http", decode_http).unwrap_or_default();
-
-    // The stage's defaults over the app's.
-    let base = chosen
-        .and_then(|s| s.defaults.clone())
-        .unwrap_or_default()
-        .over(defaults.unwrap_or_default());
-    let app_name = name.clone().unwrap_or_default();
-    let known = Known {
-        app: &app_name,
-        stage,
-        tables: &tables,
-        queues: &queues,
-        layers: &layers,
-        has_jwt: declared.jwt,
-        declared: &declared,
-        defaults: &base,
-    };
-    let functions_node = f.get("functions");
-    let functions = match functions_node {
-        Some(n) => cx.at("functions", |cx| function::decode_functions(cx, n, &known)),
-        None => BTreeMap::new(),
-    };
-    let state_machines = f
-        .opt(cx, "state_machines", |cx, n| {
-            Some(decode_state_machines(
-                cx, n, &base_dir, files, extra, &known,
-            ))
-        })
-        .unwrap_or_default();
-    let mut reserved: Vec<String> = vec![crate::names::HTTP_API_URL_OUTPUT.to_string()];
-    for fname in declared.list(Section::Functions) {
-        let ids = crate::names::FunctionIds::new(fname);
-        reserved.push(ids.alias_output());
-        reserved.push(ids.url_output());
+    Read {
+        name,
+        region,
+        permissions_boundary,
+        parameters,
+        stages,
+        defaults,
+        tables,
+        queues,
+        topics,
+        buckets,
+        layers,
+        http,
     }
-    let outputs = f
-        .opt(cx, "outputs", |cx, n| decode_outputs(cx, n, &reserved))
-        .unwrap_or_default();
-    let app_tags = f
-        .opt(cx, "tags", |cx, n| {
-            Some(decode_tags(cx, n, &app_name, stage))
-        })
-        .unwrap_or_default();
-    // The stage's tags over the app's.
-    let tags = chosen
-        .map(|s| s.tags.clone())
-        .unwrap_or_default()
-        .over(app_tags);
+}
 
-    // No function and no state machine: unless a section has the wrong
-    // type or its key is misspelled, which are reported as such.
+/// The sections read for the chosen stage, over its defaults.
+struct Staged {
+    functions: BTreeMap<String, Function>,
+    state_machines: BTreeMap<String, StateMachine>,
+    outputs: BTreeMap<String, Interp>,
+    /// The app's own tags.
+    tags: BTreeMap<String, String>,
+}
+
+/// The app for the chosen stage: what was read, with the stage's parameter
+/// values, protection and tags over the app's.
+fn lower(cx: &Cx, read: Read, selected: Selected, staged: Staged, stage: &str) -> App {
+    App {
+        manifest: cx.file.clone(),
+        name: read.name.unwrap_or_default(),
+        stage: stage.to_string(),
+        region: read.region,
+        permissions_boundary: read.permissions_boundary,
+        parameters: selected.parameters,
+        tables: read.tables,
+        queues: read.queues,
+        topics: read.topics,
+        buckets: read.buckets,
+        layers: read.layers,
+        functions: staged.functions,
+        state_machines: staged.state_machines,
+        http: read.http,
+        outputs: staged.outputs,
+        tags: selected.tags.over(staged.tags),
+        protected: selected.protected,
+    }
+}
+
+/// No function and no state machine is an error; unless a section has the
+/// wrong type or its key is misspelled, which are reported as such.
+fn check_not_empty(cx: &mut Cx, f: &Fields) {
     let sections = ["functions", "state_machines"];
     let empty = sections.iter().all(|s| {
         f.entries
@@ -212,28 +306,6 @@ pub fn decode_app(
             None => report(cx, f.pos),
         }
     }
-    f.finish(cx);
-
-    let app = App {
-        manifest,
-        name: name.unwrap_or_default(),
-        stage: stage.to_string(),
-        region,
-        permissions_boundary,
-        parameters,
-        tables,
-        queues,
-        topics,
-        buckets,
-        layers,
-        functions,
-        state_machines,
-        http,
-        outputs,
-        tags,
-        protected: chosen_protected,
-    };
-    Some((app, declared))
 }
 
 /// `arn:<partition>:iam::<12 digits>:policy/<path and name>`.

@@ -1,11 +1,13 @@
-//! Parameters and stages: their declarations, and the parameters' values
-//! resolved for the stage chosen.
+//! Parameters and stages: their declarations as read, and the lowering of
+//! the stage chosen (`select`): the parameters' values for it, its defaults
+//! over the app's, its tags and protection.
 
 use std::collections::BTreeMap;
 
 use super::declared::Declared;
 use super::decode::Cx;
 use super::interp::Section;
+use super::merge::Merge;
 use super::model::*;
 use super::outputs::decode_tags;
 use super::settings::{self, Settings};
@@ -75,13 +77,13 @@ pub(super) fn decode_parameters(cx: &mut Cx, node: &Node) -> Option<Vec<(String,
 }
 
 pub(super) struct StageDecl {
-    pub(super) name: String,
+    name: String,
     /// Name, value, the value's place and the name's place.
     parameters: Vec<(String, String, Loc, Loc)>,
-    pub(super) defaults: Option<Settings>,
-    pub(super) tags: BTreeMap<String, String>,
+    defaults: Option<Settings>,
+    tags: BTreeMap<String, String>,
     /// `protected: true`: no hotswap or watch on this stage.
-    pub(super) protected: bool,
+    protected: bool,
     /// Parameters whose stage value has an error, or all of them when the
     /// stage's `parameters` could not be read: they are not also reported
     /// as lacking a value.
@@ -140,10 +142,44 @@ pub fn valid_stage(s: &str) -> bool {
     valid_name(s)
 }
 
+/// The chosen stage, lowered: the parameters' values for it, its defaults
+/// over the app's, its own tags and whether it is protected.
+pub(super) struct Selected {
+    pub(super) parameters: BTreeMap<String, Parameter>,
+    pub(super) defaults: Settings,
+    /// The stage's own tags, to merge over the app's.
+    pub(super) tags: BTreeMap<String, String>,
+    pub(super) protected: bool,
+}
+
+/// Chooses stage `name` among those declared (a stage need not be
+/// declared) and lowers it over the app's `parameters` and `defaults`.
+pub(super) fn select(
+    cx: &mut Cx,
+    parameters: &[(String, ParamDecl)],
+    stages: &[StageDecl],
+    app_defaults: Option<Settings>,
+    name: &str,
+    declared: &Declared,
+    stages_unreadable: bool,
+) -> Selected {
+    let parameters = resolve_parameters(cx, parameters, stages, name, declared, stages_unreadable);
+    let chosen = stages.iter().find(|s| s.name == name);
+    Selected {
+        parameters,
+        defaults: chosen
+            .and_then(|s| s.defaults.clone())
+            .unwrap_or_default()
+            .over(app_defaults.unwrap_or_default()),
+        tags: chosen.map(|s| s.tags.clone()).unwrap_or_default(),
+        protected: chosen.is_some_and(|s| s.protected),
+    }
+}
+
 /// The parameters' values for `stage`. Every stage's values are checked
 /// (declared, allowed), whichever stage is chosen: a mistake in `prod` is
 /// reported when validating `dev` too.
-pub(super) fn resolve_parameters(
+fn resolve_parameters(
     cx: &mut Cx,
     params: &[(String, ParamDecl)],
     stages: &[StageDecl],
