@@ -7,7 +7,8 @@ use super::declared::Declared;
 use super::model::{Layer, Queue, Table};
 use super::settings::Settings;
 
-/// What function, trigger and state machine decoding needs from the sections decoded before it.
+/// What function, trigger and state machine decoding needs from the
+/// sections decoded before it.
 pub struct Known<'a> {
     pub app: &'a str,
     pub stage: &'a str,

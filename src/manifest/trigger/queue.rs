@@ -17,16 +17,6 @@ pub(super) fn read(
     consumer: Option<(&str, Duration)>,
 ) -> Option<TriggerKind> {
     let queue = f.opt(cx, "queue", |cx, v| named_ref(cx, v, Section::Queues));
-    options(cx, f, queue, known, consumer)
-}
-
-fn options(
-    cx: &mut Cx,
-    f: &mut Fields,
-    queue: Option<String>,
-    known: &Known,
-    consumer: Option<(&str, Duration)>,
-) -> Option<TriggerKind> {
     let target = queue.as_ref().and_then(|q| known.queues.get(q));
     let name = queue.as_deref().unwrap_or_default();
     let fifo = target.is_some_and(|q| q.fifo);

@@ -13,50 +13,6 @@ use crate::manifest::yaml::Node;
 /// Reads a `stream` trigger's keys.
 pub(super) fn read(cx: &mut Cx, f: &mut Fields, known: &Known) -> Option<TriggerKind> {
     let source = f.opt(cx, "stream", |cx, v| stream_source(cx, v, known));
-    options(cx, f, source)
-}
-
-fn stream_source(cx: &mut Cx, v: &Node, known: &Known) -> Option<StreamSource> {
-    let mut f = cx.map(v)?;
-    let table = f.get("table");
-    let kinesis = f.get("kinesis");
-    let out = match (table, kinesis) {
-        (Some(t), None) => cx.at("table", |cx| {
-            let name = named_ref(cx, t, Section::Tables)?;
-            if let Some(tab) = known.tables.get(&name) {
-                if tab.stream.is_none() && !known.declared.has_stream(&name) {
-                    cx.error_hint(
-                        t.pos,
-                        format!("table `{name}` has no stream"),
-                        Some(format!(
-                            "set `stream: new_and_old_images` (or another view) on `tables.{name}`"
-                        )),
-                    );
-                    return None;
-                }
-            }
-            Some(StreamSource::Table(name))
-        }),
-        (None, Some(k)) => cx.at("kinesis", |cx| {
-            let i = cx.interp(k)?;
-            if let Some(lit) = i.as_literal() {
-                if !lit.starts_with("arn:") || !lit.contains(":kinesis:") {
-                    cx.error(k.pos, format!("`{lit}` is not a Kinesis stream ARN"));
-                    return None;
-                }
-            }
-            Some(StreamSource::Kinesis(i))
-        }),
-        _ => {
-            cx.error(v.pos, "a stream trigger names either `table` or `kinesis`");
-            None
-        }
-    };
-    f.finish(cx);
-    out
-}
-
-fn options(cx: &mut Cx, f: &mut Fields, source: Option<StreamSource>) -> Option<TriggerKind> {
     let starting_position = f
         .opt(cx, "starting_position", |cx, n| {
             Some(match cx.one_of(n, &["latest", "trim_horizon"])? {
@@ -97,4 +53,44 @@ fn options(cx: &mut Cx, f: &mut Fields, source: Option<StreamSource>) -> Option<
         report_batch_item_failures,
         filter,
     }))
+}
+
+fn stream_source(cx: &mut Cx, v: &Node, known: &Known) -> Option<StreamSource> {
+    let mut f = cx.map(v)?;
+    let table = f.get("table");
+    let kinesis = f.get("kinesis");
+    let out = match (table, kinesis) {
+        (Some(t), None) => cx.at("table", |cx| {
+            let name = named_ref(cx, t, Section::Tables)?;
+            if let Some(tab) = known.tables.get(&name) {
+                if tab.stream.is_none() && !known.declared.has_stream(&name) {
+                    cx.error_hint(
+                        t.pos,
+                        format!("table `{name}` has no stream"),
+                        Some(format!(
+                            "set `stream: new_and_old_images` (or another view) on `tables.{name}`"
+                        )),
+                    );
+                    return None;
+                }
+            }
+            Some(StreamSource::Table(name))
+        }),
+        (None, Some(k)) => cx.at("kinesis", |cx| {
+            let i = cx.interp(k)?;
+            if let Some(lit) = i.as_literal() {
+                if !lit.starts_with("arn:") || !lit.contains(":kinesis:") {
+                    cx.error(k.pos, format!("`{lit}` is not a Kinesis stream ARN"));
+                    return None;
+                }
+            }
+            Some(StreamSource::Kinesis(i))
+        }),
+        _ => {
+            cx.error(v.pos, "a stream trigger names either `table` or `kinesis`");
+            None
+        }
+    };
+    f.finish(cx);
+    out
 }
