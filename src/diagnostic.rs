@@ -1,5 +1,6 @@
 //! Diagnostics: what ferry reports about a manifest, where, and how it is
-//! printed (a source snippet for people, one JSON array for tools).
+//! printed (a source snippet for people, one JSON array for tools); the
+//! "did you mean" hint, and the rules for the names a user gives.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,6 +151,39 @@ fn marker_span(src: &str, pos: Pos) -> std::ops::Range<usize> {
     start..end
 }
 
+/// `^[a-z][a-z0-9-]{0,39}$`: the rule for every user-given entry name.
+pub fn valid_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 40
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// "did you mean `x`?" for the closest known word, when one is close.
+pub fn did_you_mean<'w>(word: &str, known: impl IntoIterator<Item = &'w str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for k in known {
+        let score = strsim::jaro_winkler(&word.to_ascii_lowercase(), &k.to_ascii_lowercase());
+        if score > best.map(|b| b.0).unwrap_or(0.0) {
+            best = Some((score, k));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.8)
+        .map(|(_, k)| format!("did you mean `{k}`?"))
+}
+
+/// `^[A-Za-z][A-Za-z0-9]*$`: CloudFormation logical IDs, so parameter and
+/// output names.
+pub fn valid_logical_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 255
+        && b[0].is_ascii_alphabetic()
+        && b.iter().all(u8::is_ascii_alphanumeric)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +220,27 @@ mod tests {
         assert_eq!(v[0]["line"], 2);
         assert_eq!(v[0]["column"], 9);
         assert!(v[0]["message"].as_str().unwrap().contains("128"));
+    }
+
+    #[test]
+    fn names_follow_the_rule() {
+        assert!(valid_name("request-unicorn"));
+        assert!(valid_name("a"));
+        assert!(!valid_name("Request"));
+        assert!(!valid_name("1abc"));
+        assert!(!valid_name(""));
+        assert!(!valid_name(&"a".repeat(41)));
+        assert!(valid_logical_name("UserPoolId"));
+        assert!(!valid_logical_name("user-pool"));
+        assert!(!valid_logical_name("1Pool"));
+    }
+
+    #[test]
+    fn suggests_close_words_only() {
+        assert_eq!(
+            did_you_mean("memroy", ["memory", "timeout"]).unwrap(),
+            "did you mean `memory`?"
+        );
+        assert!(did_you_mean("zzz", ["memory", "timeout"]).is_none());
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::decode::{Cx, did_you_mean};
+use super::declared::Declared;
+use super::decode::Cx;
 use super::interp::{Attr, Ref, Section};
 use super::model::*;
-use super::sections::Declared;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, did_you_mean};
 
 pub fn check(cx: &mut Cx, app: &App, declared: &Declared) {
     check_refs(cx, app, declared);

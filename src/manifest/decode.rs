@@ -15,6 +15,7 @@ use super::model::{Duration, Loc, Tree};
 use super::vocab::{Key as Decl, Shape, Ty};
 use super::yaml::{Key, Node, Pos, Value};
 use crate::diagnostic::Diagnostic;
+pub use crate::diagnostic::{did_you_mean, valid_name};
 
 /// One step of a key path.
 #[derive(Clone, Debug)]
@@ -707,52 +708,5 @@ impl<'n> Fields<'n> {
         for key in self.missing {
             cx.error(self.pos, format!("missing required key `{key}`"));
         }
-    }
-}
-
-/// `^[a-z][a-z0-9-]{0,39}$`: the rule for every user-given entry name.
-pub fn valid_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 40
-        && b[0].is_ascii_lowercase()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-}
-
-/// "did you mean `x`?" for the closest known word, when one is close.
-pub fn did_you_mean<'w>(word: &str, known: impl IntoIterator<Item = &'w str>) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
-    for k in known {
-        let score = strsim::jaro_winkler(&word.to_ascii_lowercase(), &k.to_ascii_lowercase());
-        if score > best.map(|b| b.0).unwrap_or(0.0) {
-            best = Some((score, k));
-        }
-    }
-    best.filter(|(s, _)| *s >= 0.8)
-        .map(|(_, k)| format!("did you mean `{k}`?"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_follow_the_rule() {
-        assert!(valid_name("request-unicorn"));
-        assert!(valid_name("a"));
-        assert!(!valid_name("Request"));
-        assert!(!valid_name("1abc"));
-        assert!(!valid_name(""));
-        assert!(!valid_name(&"a".repeat(41)));
-    }
-
-    #[test]
-    fn suggests_close_words_only() {
-        assert_eq!(
-            did_you_mean("memroy", ["memory", "timeout"]).unwrap(),
-            "did you mean `memory`?"
-        );
-        assert!(did_you_mean("zzz", ["memory", "timeout"]).is_none());
     }
 }

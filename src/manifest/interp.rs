@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::decode::did_you_mean;
+use crate::diagnostic::did_you_mean;
 
 /// The sections whose entries can be referenced by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::interp::Interp;
+use super::trigger::kind::Kind;
 use super::yaml::Pos;
 
 /// A place in a source file, kept for checks and messages after decoding.
@@ -371,8 +372,23 @@ pub fn today_utc() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let (y, m, d) = super::schedule::civil_from_days((secs / 86_400) as i64);
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
+/// algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -654,9 +670,8 @@ pub enum TriggerKind {
 }
 
 impl TriggerKind {
-    pub const KEYS: [&'static str; 8] = [
-        "http", "url", "schedule", "queue", "stream", "topic", "bucket", "event",
-    ];
+    /// The key of each kind (`trigger::Kind`), in the order of `Kind::ALL`.
+    pub const KEYS: [&'static str; 8] = Kind::keys();
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -807,7 +822,6 @@ mod runtime_tests {
 
     #[test]
     fn civil_dates() {
-        use crate::manifest::schedule::civil_from_days;
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_454), (2026, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));

@@ -1,7 +1,7 @@
 //! EventBridge schedule expressions: `rate(5 minutes)` and
 //! `cron(0 12 * * ? *)`, checked as AWS checks them.
 
-use super::model::Schedule;
+use super::model::{Schedule, civil_from_days};
 
 /// Parses and checks a schedule expression; the error says what is wrong.
 pub fn parse(expr: &str) -> Result<Schedule, String> {
@@ -229,21 +229,6 @@ fn cron_set(field: &str, lo: u32, hi: u32, names: &[&str]) -> Option<Vec<u32>> {
     out.sort_unstable();
     out.dedup();
     Some(out)
-}
-
-/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
-/// algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

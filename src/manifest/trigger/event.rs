@@ -1,0 +1,36 @@
+//! The `event` trigger: an EventBridge rule's pattern, on the default bus
+//! or a named one.
+
+use crate::manifest::decode::{Cx, Fields};
+use crate::manifest::model::{EventTrigger, Tree, TriggerKind};
+
+/// Reads an `event` trigger's keys.
+pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
+    let event = f.opt(cx, "event", |cx, v| {
+        let mut ef = cx.map(v)?;
+        let pattern = ef.req(cx, "pattern", |cx, p| {
+            let t = cx.tree(p)?;
+            if !matches!(t, Tree::Map(_)) || matches!(&t, Tree::Map(m) if m.is_empty()) {
+                cx.error(
+                    p.pos,
+                    "an event pattern is a non-empty mapping, e.g. { source: [my.app] }",
+                );
+                return None;
+            }
+            Some(t)
+        });
+        let bus = ef.opt(cx, "bus", |cx, b| cx.interp(b));
+        ef.finish(cx);
+        Some(EventTrigger {
+            pattern: pattern?,
+            bus,
+        })
+    });
+    let bus = f.opt(cx, "bus", |cx, b| cx.interp(b));
+    event.map(|mut e| {
+        if bus.is_some() {
+            e.bus = bus;
+        }
+        TriggerKind::Event(e)
+    })
+}

@@ -1,0 +1,38 @@
+//! The `url` trigger: a function URL, its auth, CORS and response
+//! streaming.
+
+use crate::manifest::decode::{Cx, Fields};
+use crate::manifest::http::cors;
+use crate::manifest::model::{FunctionUrl, TriggerKind};
+use crate::manifest::yaml::Node;
+
+/// Reads a `url` trigger's keys.
+pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
+    f.opt(cx, "url", function_url).map(TriggerKind::Url)
+}
+
+fn function_url(cx: &mut Cx, v: &Node) -> Option<FunctionUrl> {
+    let mut f = cx.map(v)?;
+    let auth = f
+        .opt(cx, "auth", |cx, a| cx.one_of(a, &["iam", "none"]))
+        .unwrap_or("iam");
+    let public = f.opt(cx, "public", |cx, p| cx.bool(p)).unwrap_or(false);
+    let cors = f.opt(cx, "cors", cors);
+    let stream = f.opt(cx, "stream", |cx, s| cx.bool(s)).unwrap_or(false);
+    if auth == "none" && !public {
+        let at = f.get("auth").map(|n| n.pos).unwrap_or(f.pos);
+        cx.at("auth", |cx| {
+            cx.error_hint(
+                at,
+                "a function URL with `auth: none` can be called by anyone on the internet",
+                Some("add `public: true` inside `url` to confirm, or use `auth: iam`".into()),
+            )
+        });
+    }
+    f.finish(cx);
+    Some(FunctionUrl {
+        iam: auth == "iam",
+        cors,
+        stream,
+    })
+}
