@@ -11,7 +11,7 @@ use crate::diagnostic::did_you_mean;
 use crate::iam::Service;
 
 pub fn access(cx: &mut Cx, n: &Node) -> Option<Access> {
-    let mut f = cx.map(n)?;
+    let mut f = cx.fields(n, &super::vocab::ACCESS)?;
     let grants =
         |cx: &mut Cx, f: &mut Fields, key: &'static str, section: Section, service: Service| {
             f.opt(cx, key, |cx, n| {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::declared::{Declared, TOP_LEVEL_KEYS, unreadable_section};
+use super::declared::{Declared, unreadable_section};
 use super::decode::{Cx, Fields};
 use super::files::{ExtraSources, Files};
 use super::function;
@@ -23,6 +23,7 @@ use super::resources::{
 };
 use super::settings::{self, Settings};
 use super::stage::{self, ParamDecl, Selected, StageDecl, decode_parameters, decode_stages};
+use super::vocab;
 use super::yaml::{self, Node};
 use crate::diagnostic::{did_you_mean, valid_name};
 
@@ -48,7 +49,7 @@ pub fn decode_app(
     let entries = top_level(cx, root)?;
     let declared = Declared::read(entries);
     let base_dir = cx.file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut f = cx.map(root)?;
+    let mut f = cx.fields(root, &vocab::ROOT)?;
 
     let read = read(cx, &mut f, &base_dir, files);
     let stages_unreadable = unreadable_section(entries, "stages");
@@ -288,11 +289,6 @@ fn check_not_empty(cx: &mut Cx, f: &Fields) {
     let misspelled = f
         .unused()
         .any(|k| did_you_mean(&k.name, sections).is_some());
-    debug_assert!(
-        f.unused()
-            .all(|k| !TOP_LEVEL_KEYS.contains(&k.name.as_str())),
-        "TOP_LEVEL_KEYS lists a key that decode_app does not read"
-    );
     if empty && !misspelled {
         let report = |cx: &mut Cx, at| {
             cx.error_hint(

@@ -99,26 +99,6 @@ impl Declared {
     }
 }
 
-/// The keys of the manifest's top level.
-pub const TOP_LEVEL_KEYS: [&str; 16] = [
-    "app",
-    "region",
-    "permissions_boundary",
-    "defaults",
-    "parameters",
-    "stages",
-    "tables",
-    "queues",
-    "topics",
-    "buckets",
-    "layers",
-    "functions",
-    "state_machines",
-    "http",
-    "outputs",
-    "tags",
-];
-
 /// Whether top-level section `key` is written with a value that is not a
 /// mapping, or under a misspelled key: either has an error of its own, and
 /// what the section holds is not known.
@@ -126,7 +106,7 @@ pub fn unreadable_section(root: &[(Key, Node)], key: &str) -> bool {
     match root.iter().find(|(k, _)| k.name == key) {
         Some((_, n)) => n.as_map().is_none() && !n.is_null(),
         None => root.iter().any(|(k, _)| {
-            !TOP_LEVEL_KEYS.contains(&k.name.as_str()) && did_you_mean(&k.name, [key]).is_some()
+            super::vocab::ROOT.key(&k.name).is_none() && did_you_mean(&k.name, [key]).is_some()
         }),
     }
 }

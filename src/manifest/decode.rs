@@ -1,11 +1,15 @@
 //! The decoding context: walks the spanned YAML tree, keeps the key path,
 //! and collects every diagnostic instead of stopping at the first.
 //!
-//! Section decoders (in `sections.rs`) are written against this small API:
-//! `cx.map(node)` opens a mapping, `Fields::get` takes a key, `Fields::finish`
-//! reports the keys nobody asked for (with a "did you mean" hint), and the
-//! scalar readers (`string`, `int_in`, `duration_in`, `one_of`, ...) check
-//! types and ranges at the value's own location.
+//! Section decoders (`app`, `resources`, `function`, `trigger::*`, ...) are
+//! written against this small API: `cx.fields(node, &vocab::SHAPE)` opens a
+//! mapping of declared keys, `Fields::get`/`opt`/`req` take a key, the typed
+//! readers (`Fields::int`, `duration`, `word`, `flag`, `number`) check the
+//! value against the key's declared range or words at the value's own
+//! location, `Fields::default` gives the declared default, and
+//! `Fields::finish` reports undeclared keys (with a "did you mean" hint) and
+//! missing required ones. `cx.map(node)` opens a mapping without a shape
+//! (free keys: environment, tags, grants).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -575,17 +579,19 @@ impl<'n> Fields<'n> {
 
     /// The declared default of `key`, parsed as `T` (numbers, booleans).
     pub fn default<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
-        let d = self.decl(key)?.default?;
-        let parsed = d.parse().ok();
-        debug_assert!(parsed.is_some(), "the default of `{key}` does not parse");
-        parsed
+        self.decl(key)?;
+        self.shape?.default(key)
+    }
+
+    /// The declared default of a word key.
+    pub fn default_word(&self, key: &str) -> Option<&'static str> {
+        self.decl(key)?.default
     }
 
     /// The declared default of a duration key.
     pub fn default_duration(&self, key: &str) -> Option<Duration> {
-        let d = Duration::parse(self.decl(key)?.default?);
-        debug_assert!(d.is_some(), "the default of `{key}` is not a duration");
-        d
+        self.decl(key)?;
+        self.shape?.default_duration(key)
     }
 
     /// Takes a key's value (the first one if it is duplicated).

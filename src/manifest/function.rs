@@ -14,6 +14,7 @@ use super::merge::Merge;
 use super::model::*;
 use super::settings::settings;
 use super::trigger::decode_trigger;
+use super::vocab;
 use super::yaml::{Node, Value};
 
 /// Decodes every function and resolves its settings over the defaults.
@@ -28,14 +29,14 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
                 Some("shorten the app, stage or function name".into()),
             );
         }
-        let mut f = cx.map(n)?;
+        let mut f = cx.fields(n, &vocab::FUNCTION)?;
         let own = settings(cx, &mut f);
         // A timeout with an error of its own is not compared with again.
         let timeout_known = !(own.timeout.is_none() && f.written("timeout"));
         let own_layers = own.layers.as_ref().is_some_and(|l| !l.is_empty());
         let own_layers_invalid = own.layers.is_none() && f.written("layers");
         let mut s = own.over(known.defaults.clone());
-        let timeout = s.timeout.unwrap_or(Duration(3));
+        let timeout = s.timeout.or_else(|| f.default_duration("timeout")).unwrap_or_default();
         let architecture = s.architecture.unwrap_or(Architecture::Arm64);
 
         let package = f.opt(cx, "crate", |cx, n| {
@@ -78,7 +79,7 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
         let concurrency = f.opt(cx, "concurrency", concurrency).unwrap_or_default();
         let deployment = f
             .opt(cx, "deployment", |cx, n| {
-                let mut f = cx.map(n)?;
+                let mut f = cx.fields(n, &vocab::DEPLOYMENT)?;
                 let s = f.opt(cx, "strategy", strategy);
                 f.finish(cx);
                 s
@@ -152,14 +153,14 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
             description,
             runtime: s.runtime.unwrap_or(Runtime::ProvidedAl2023),
             architecture,
-            memory: s.memory.unwrap_or(128),
+            memory: s.memory.or_else(|| vocab::FUNCTION.default("memory")).unwrap_or_default(),
             timeout,
-            ephemeral_storage: s.ephemeral_storage.unwrap_or(512),
-            tracing: s.tracing.unwrap_or(false),
-            log_retention: s.log_retention.unwrap_or(30),
+            ephemeral_storage: s.ephemeral_storage.or_else(|| vocab::FUNCTION.default("ephemeral_storage")).unwrap_or_default(),
+            tracing: s.tracing.or_else(|| vocab::FUNCTION.default("tracing")).unwrap_or_default(),
+            log_retention: s.log_retention.or_else(|| vocab::FUNCTION.default("log_retention")).unwrap_or_default(),
             environment: s.environment,
             layers: s.layers.unwrap_or_default(),
-            alias: s.alias.unwrap_or_else(|| "live".to_string()),
+            alias: s.alias.or_else(|| vocab::FUNCTION.default("alias")).unwrap_or_default(),
             vpc: s.vpc,
             access,
             triggers,
@@ -189,13 +190,15 @@ fn is_role_arn(s: &str) -> bool {
 }
 
 fn async_config(cx: &mut Cx, n: &Node) -> Option<AsyncConfig> {
-    let mut f = cx.map(n)?;
+    let mut f = cx.fields(n, &vocab::ASYNC)?;
     let retries = f
-        .opt(cx, "retries", |cx, n| cx.int_in(n, 0, 2))
-        .unwrap_or(2) as u32;
+        .int(cx, "retries")
+        .or_else(|| f.default("retries"))
+        .unwrap_or_default() as u32;
     let max_event_age = f
-        .opt(cx, "max_event_age", |cx, n| cx.duration_in(n, 60, 21_600))
-        .unwrap_or(Duration(21_600));
+        .duration(cx, "max_event_age")
+        .or_else(|| f.default_duration("max_event_age"))
+        .unwrap_or_default();
     let all = ["queue", "topic", "function", "bus"];
     let on_success = f.opt(cx, "on_success", |cx, n| destination(cx, n, &all));
     let on_failure = f.opt(cx, "on_failure", |cx, n| destination(cx, n, &all));
@@ -213,20 +216,20 @@ fn async_config(cx: &mut Cx, n: &Node) -> Option<AsyncConfig> {
 }
 
 fn concurrency(cx: &mut Cx, n: &Node) -> Option<Concurrency> {
-    let mut f = cx.map(n)?;
-    let reserved = f
-        .opt(cx, "reserved", |cx, n| cx.int_in(n, 0, 100_000))
-        .map(|v| v as u32);
+    let mut f = cx.fields(n, &vocab::CONCURRENCY)?;
+    let reserved = f.int(cx, "reserved").map(|v| v as u32);
     let provisioned = f.opt(cx, "provisioned", |cx, n| {
         if n.as_map().is_none() {
-            return Some(Provisioned::Fixed(cx.int_in(n, 1, 100_000)? as u32));
+            let (lo, hi) = vocab::PROVISIONED_FIXED;
+            return Some(Provisioned::Fixed(cx.int_in(n, lo, hi)? as u32));
         }
-        let mut pf = cx.map(n)?;
-        let min = pf.req(cx, "min", |cx, n| cx.int_in(n, 1, 100_000));
-        let max = pf.req(cx, "max", |cx, n| cx.int_in(n, 1, 100_000));
+        let mut pf = cx.fields(n, &vocab::PROVISIONED)?;
+        let min = pf.int(cx, "min");
+        let max = pf.int(cx, "max");
         let utilization = pf
-            .opt(cx, "utilization", |cx, n| cx.float_in(n, 0.1, 0.9))
-            .unwrap_or(0.7);
+            .number(cx, "utilization")
+            .or_else(|| pf.default("utilization"))
+            .unwrap_or_default();
         pf.finish(cx);
         let (min, max) = (min? as u32, max? as u32);
         if min > max {
@@ -332,6 +335,12 @@ fn principal(cx: &mut Cx, n: &Node) -> Option<Principal> {
         }
         Some(s)
     };
+    if let Some(shape) = vocab::PRINCIPAL_KINDS
+        .iter()
+        .find(|s| s.keys[0].name == kinds[0])
+    {
+        f.shaped(shape);
+    }
     let out = match kinds[0] {
         "account" => f.opt(cx, "account", account).map(Principal::Account),
         "role" => f.opt(cx, "role", |cx, v| cx.interp(v)).map(Principal::Role),
@@ -371,12 +380,12 @@ fn principal(cx: &mut Cx, n: &Node) -> Option<Principal> {
 
 /// `timeout` is the function's, `None` when it has an error of its own.
 fn alarms(cx: &mut Cx, n: &Node, timeout: Option<Duration>) -> Option<Alarms> {
-    let mut f = cx.map(n)?;
-    let count = |cx: &mut Cx, n: &Node| cx.int_in(n, 1, 1_000_000).map(|v| v as u32);
-    let errors = f.opt(cx, "errors", count);
-    let throttles = f.opt(cx, "throttles", count);
+    let mut f = cx.fields(n, &vocab::ALARMS)?;
+    let errors = f.int(cx, "errors").map(|v| v as u32);
+    let throttles = f.int(cx, "throttles").map(|v| v as u32);
+    let (lo, hi) = vocab::ALARMS.duration_range("duration_p99");
     let duration_p99 = f.opt(cx, "duration_p99", |cx, n| {
-        let d = cx.duration_in(n, 1, 900)?;
+        let d = cx.duration_in(n, lo, hi)?;
         if let Some(timeout) = timeout.filter(|t| d > *t) {
             cx.error(
                 n.pos,
@@ -389,7 +398,7 @@ fn alarms(cx: &mut Cx, n: &Node, timeout: Option<Duration>) -> Option<Alarms> {
         Some(d)
     });
     let notify = f.opt(cx, "notify", |cx, n| {
-        let mut nf = cx.map(n)?;
+        let mut nf = cx.fields(n, &vocab::ALARM_NOTIFY)?;
         let t = nf.req(cx, "topic", |cx, v| named_ref(cx, v, Section::Topics));
         nf.finish(cx);
         t

@@ -3,13 +3,14 @@
 
 use super::decode::Cx;
 use super::model::*;
+use super::vocab;
 use super::yaml::Node;
 
 pub fn decode_http(cx: &mut Cx, node: &Node) -> Option<Http> {
-    let mut f = cx.map(node)?;
+    let mut f = cx.fields(node, &vocab::HTTP)?;
     let cors = f.opt(cx, "cors", cors);
     let jwt = f.opt(cx, "jwt", |cx, n| {
-        let mut f = cx.map(n)?;
+        let mut f = cx.fields(n, &vocab::JWT)?;
         let issuer = f.req(cx, "issuer", |cx, n| cx.interp(n));
         let audience = f.req(cx, "audience", |cx, n| {
             let items = cx.list(n, |cx, i| cx.interp(i))?;
@@ -31,7 +32,7 @@ pub fn decode_http(cx: &mut Cx, node: &Node) -> Option<Http> {
 
 /// CORS settings, for the HTTP API and for function URLs.
 pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
-    let mut f = cx.map(node)?;
+    let mut f = cx.fields(node, &vocab::CORS)?;
     let strings = |cx: &mut Cx, n: &Node| cx.list(n, |cx, i| cx.nonempty(i));
     let origins = f.opt(cx, "origins", strings);
     let origins_invalid = origins.is_none() && f.written("origins");
@@ -55,10 +56,11 @@ pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
         .unwrap_or_default();
     let headers = f.opt(cx, "headers", strings).unwrap_or_default();
     let expose_headers = f.opt(cx, "expose_headers", strings).unwrap_or_default();
-    let max_age = f.opt(cx, "max_age", |cx, n| cx.duration_in(n, 0, 86_400));
+    let max_age = f.duration(cx, "max_age");
     let allow_credentials = f
-        .opt(cx, "allow_credentials", |cx, n| cx.bool(n))
-        .unwrap_or(false);
+        .flag(cx, "allow_credentials")
+        .or_else(|| f.default("allow_credentials"))
+        .unwrap_or_default();
     if allow_credentials && origins.iter().any(|o| o == "*") && !origins_invalid {
         let at = f.get("allow_credentials").expect("read").pos;
         cx.at("allow_credentials", |cx| {

@@ -10,6 +10,7 @@ use super::interp::{Ref, Section};
 use super::known::Known;
 use super::model::*;
 use super::trigger::decode_trigger;
+use super::vocab;
 use super::yaml::{self, Node};
 
 pub fn decode_state_machines(
@@ -22,10 +23,10 @@ pub fn decode_state_machines(
 ) -> BTreeMap<String, StateMachine> {
     cx.named(node, "state machine", |cx, key, n| {
         let loc = cx.loc(key.pos);
-        let mut f = cx.map(n)?;
+        let mut f = cx.fields(n, &vocab::STATE_MACHINE)?;
         let ty = f
             .opt(cx, "type", |cx, n| {
-                Some(match cx.one_of(n, &["standard", "express"])? {
+                Some(match cx.one_of(n, vocab::STATE_MACHINE.words("type"))? {
                     "standard" => MachineType::Standard,
                     _ => MachineType::Express,
                 })
@@ -59,7 +60,10 @@ pub fn decode_state_machines(
                 );
             }
         }
-        let tracing = f.opt(cx, "tracing", |cx, n| cx.bool(n)).unwrap_or(false);
+        let tracing = f
+            .flag(cx, "tracing")
+            .or_else(|| f.default("tracing"))
+            .unwrap_or_default();
         f.finish(cx);
         let definition = definition?;
         let mut functions: Vec<String> = definition

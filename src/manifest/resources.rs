@@ -9,10 +9,11 @@ use super::files::Files;
 use super::interp::Section;
 use super::model::*;
 use super::settings;
+use super::vocab;
 use super::yaml::{self, Node};
 
 fn attr_type(cx: &mut Cx, n: &Node) -> Option<AttrType> {
-    Some(match cx.one_of(n, &["string", "number", "binary"])? {
+    Some(match cx.one_of(n, vocab::KEY_ATTR_MAP.words("type"))? {
         "string" => AttrType::String,
         "number" => AttrType::Number,
         _ => AttrType::Binary,
@@ -23,7 +24,7 @@ fn attr_type(cx: &mut Cx, n: &Node) -> Option<AttrType> {
 /// type is `None` when not written.
 fn key_attr(cx: &mut Cx, n: &Node) -> Option<(String, Option<AttrType>, yaml::Pos)> {
     if n.as_map().is_some() {
-        let mut f = cx.map(n)?;
+        let mut f = cx.fields(n, &vocab::KEY_ATTR_MAP)?;
         let name = f.req(cx, "name", |cx, n| cx.nonempty(n));
         let ty = f.opt(cx, "type", attr_type);
         f.finish(cx);
@@ -34,9 +35,9 @@ fn key_attr(cx: &mut Cx, n: &Node) -> Option<(String, Option<AttrType>, yaml::Po
 
 fn billing(cx: &mut Cx, n: &Node) -> Option<Billing> {
     if n.as_map().is_some() {
-        let mut f = cx.map(n)?;
-        let read = f.req(cx, "read", |cx, n| cx.int_in(n, 1, 40_000));
-        let write = f.req(cx, "write", |cx, n| cx.int_in(n, 1, 40_000));
+        let mut f = cx.fields(n, &vocab::PROVISIONED_BILLING)?;
+        let read = f.int(cx, "read");
+        let write = f.int(cx, "write");
         f.finish(cx);
         return Some(Billing::Provisioned {
             read: read? as u32,
@@ -59,7 +60,7 @@ fn billing(cx: &mut Cx, n: &Node) -> Option<Billing> {
 pub fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
     cx.named(node, "table", |cx, key, n| {
         let loc = cx.loc(key.pos);
-        let mut f = cx.map(n)?;
+        let mut f = cx.fields(n, &vocab::TABLE)?;
         // Attribute types: declared ones first, then shorthand index keys
         // take the declared type.
         let mut types: BTreeMap<String, (AttrType, Loc)> = BTreeMap::new();
@@ -100,7 +101,7 @@ pub fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
         });
         let table_billing = f.opt(cx, "billing", billing).unwrap_or(Billing::OnDemand);
         let stream = f.opt(cx, "stream", |cx, n| {
-            Some(match cx.one_of(n, &["new_image", "old_image", "new_and_old_images", "keys_only"])? {
+            Some(match cx.one_of(n, vocab::TABLE.words("stream"))? {
                 "new_image" => StreamView::NewImage,
                 "old_image" => StreamView::OldImage,
                 "new_and_old_images" => StreamView::NewAndOldImages,
@@ -127,7 +128,7 @@ pub fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
                             cx.error(ik.pos, format!("invalid index name `{}`: 3 to 255 letters, digits, `_`, `-` or `.`", ik.name));
                             return;
                         }
-                        let Some(mut f) = cx.map(iv) else { return };
+                        let Some(mut f) = cx.fields(iv, &vocab::INDEX) else { return };
                         let ipk = f.req(cx, "partition_key", key_attr);
                         let isk = f.opt(cx, "sort_key", key_attr);
                         let projection = f
@@ -135,7 +136,7 @@ pub fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
                                 if n.as_map().is_some() || matches!(n.value, yaml::Value::Seq(_)) {
                                     return Some(Projection::Include(cx.list(n, |cx, i| cx.nonempty(i))?));
                                 }
-                                Some(match cx.one_of(n, &["all", "keys_only"])? {
+                                Some(match cx.one_of(n, vocab::INDEX.words("projection"))? {
                                     "all" => Projection::All,
                                     _ => Projection::KeysOnly,
                                 })
@@ -186,11 +187,12 @@ pub fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
                 },
             );
         }
-        let point_in_time_recovery = f.opt(cx, "point_in_time_recovery", |cx, n| cx.bool(n)).unwrap_or(true);
-        let retain = f.opt(cx, "retain", |cx, n| cx.bool(n)).unwrap_or(true);
+        let point_in_time_recovery = f.flag(cx, "point_in_time_recovery").or_else(|| f.default("point_in_time_recovery")).unwrap_or_default();
+        let retain = f.flag(cx, "retain").or_else(|| f.default("retain")).unwrap_or_default();
         let deletion_protection = f
-            .opt(cx, "deletion_protection", |cx, n| cx.bool(n))
-            .unwrap_or(true);
+            .flag(cx, "deletion_protection")
+            .or_else(|| f.default("deletion_protection"))
+            .unwrap_or_default();
         f.finish(cx);
         Some(Table {
             partition_key: pk?,
@@ -230,11 +232,15 @@ pub fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
     let mut dead_letter_locs: BTreeMap<String, Loc> = BTreeMap::new();
     let queues: Vec<(String, Queue)> = cx.named(node, "queue", |cx, key, n| {
         let loc = cx.loc(key.pos);
-        let mut f = cx.map(n)?;
-        let fifo = f.opt(cx, "fifo", |cx, n| cx.bool(n)).unwrap_or(false);
+        let mut f = cx.fields(n, &vocab::QUEUE)?;
+        let fifo = f
+            .flag(cx, "fifo")
+            .or_else(|| f.default("fifo"))
+            .unwrap_or_default();
         let content_based_deduplication = f
-            .opt(cx, "content_based_deduplication", |cx, n| cx.bool(n))
-            .unwrap_or(false);
+            .flag(cx, "content_based_deduplication")
+            .or_else(|| f.default("content_based_deduplication"))
+            .unwrap_or_default();
         if content_based_deduplication && !fifo {
             let k = f.key("content_based_deduplication").expect("read above");
             cx.at("content_based_deduplication", |cx| {
@@ -245,25 +251,27 @@ pub fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
             .get("visibility_timeout")
             .map(|n| cx.at("visibility_timeout", |cx| cx.loc(n.pos)));
         let visibility_timeout = f
-            .opt(cx, "visibility_timeout", |cx, n| {
-                cx.duration_in(n, 0, 43_200)
-            })
-            .unwrap_or(Duration(30));
+            .duration(cx, "visibility_timeout")
+            .or_else(|| f.default_duration("visibility_timeout"))
+            .unwrap_or_default();
         let retention = f
-            .opt(cx, "retention", |cx, n| cx.duration_in(n, 60, 1_209_600))
-            .unwrap_or(Duration(345_600));
+            .duration(cx, "retention")
+            .or_else(|| f.default_duration("retention"))
+            .unwrap_or_default();
         let delay = f
-            .opt(cx, "delay", |cx, n| cx.duration_in(n, 0, 900))
-            .unwrap_or(Duration(0));
+            .duration(cx, "delay")
+            .or_else(|| f.default_duration("delay"))
+            .unwrap_or_default();
         let dead_letter = f.opt(cx, "dead_letter", |cx, n| {
-            let mut f = cx.map(n)?;
+            let mut f = cx.fields(n, &vocab::DEAD_LETTER)?;
             let queue = f.req(cx, "queue", |cx, n| {
                 dead_letter_locs.insert(key.name.clone(), cx.loc(n.pos));
                 named_ref(cx, n, Section::Queues)
             });
             let max_receives = f
-                .opt(cx, "max_receives", |cx, n| cx.int_in(n, 1, 1000))
-                .unwrap_or(5);
+                .int(cx, "max_receives")
+                .or_else(|| f.default("max_receives"))
+                .unwrap_or_default();
             f.finish(cx);
             Some(DeadLetter {
                 queue: queue?,
@@ -317,11 +325,15 @@ pub fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
 pub fn decode_topics(cx: &mut Cx, node: &Node) -> BTreeMap<String, Topic> {
     cx.named(node, "topic", |cx, key, n| {
         let loc = cx.loc(key.pos);
-        let mut f = cx.map(n)?;
-        let fifo = f.opt(cx, "fifo", |cx, n| cx.bool(n)).unwrap_or(false);
+        let mut f = cx.fields(n, &vocab::TOPIC)?;
+        let fifo = f
+            .flag(cx, "fifo")
+            .or_else(|| f.default("fifo"))
+            .unwrap_or_default();
         let content_based_deduplication = f
-            .opt(cx, "content_based_deduplication", |cx, n| cx.bool(n))
-            .unwrap_or(false);
+            .flag(cx, "content_based_deduplication")
+            .or_else(|| f.default("content_based_deduplication"))
+            .unwrap_or_default();
         if content_based_deduplication && !fifo {
             let k = f.key("content_based_deduplication").expect("read above");
             cx.at("content_based_deduplication", |cx| {
@@ -342,9 +354,15 @@ pub fn decode_topics(cx: &mut Cx, node: &Node) -> BTreeMap<String, Topic> {
 pub fn decode_buckets(cx: &mut Cx, node: &Node) -> BTreeMap<String, Bucket> {
     cx.named(node, "bucket", |cx, key, n| {
         let loc = cx.loc(key.pos);
-        let mut f = cx.map(n)?;
-        let versioned = f.opt(cx, "versioned", |cx, n| cx.bool(n)).unwrap_or(false);
-        let retain = f.opt(cx, "retain", |cx, n| cx.bool(n)).unwrap_or(true);
+        let mut f = cx.fields(n, &vocab::BUCKET)?;
+        let versioned = f
+            .flag(cx, "versioned")
+            .or_else(|| f.default("versioned"))
+            .unwrap_or_default();
+        let retain = f
+            .flag(cx, "retain")
+            .or_else(|| f.default("retain"))
+            .unwrap_or_default();
         f.finish(cx);
         Some(Bucket {
             versioned,
@@ -364,7 +382,7 @@ pub fn decode_layers(
 ) -> BTreeMap<String, Layer> {
     cx.named(node, "layer", |cx, key, n| {
         let loc = cx.loc(key.pos);
-        let mut f = cx.map(n)?;
+        let mut f = cx.fields(n, &vocab::LAYER)?;
         let path = f.req(cx, "path", |cx, n| {
             let p = PathBuf::from(cx.nonempty(n)?);
             if !files.is_dir(&base.join(&p)) {

@@ -9,6 +9,7 @@ use super::decode::{Cx, Fields};
 use super::interp::{Interp, Section};
 use super::merge::merged_field_by_field;
 use super::model::*;
+use super::vocab::{self, LOG_RETENTION_DAYS};
 use super::yaml::Node;
 
 merged_field_by_field! {
@@ -30,12 +31,6 @@ merged_field_by_field! {
         pub vpc: Option<Vpc>,
     }
 }
-
-/// CloudWatch Logs' allowed retention periods, in days.
-pub const LOG_RETENTION_DAYS: [u32; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
 
 /// Environment variables that Lambda sets itself and refuses.
 const RESERVED_ENV: [&str; 20] = [
@@ -98,7 +93,7 @@ pub fn runtime(cx: &mut Cx, n: &Node) -> Option<Runtime> {
 }
 
 pub fn architecture(cx: &mut Cx, n: &Node) -> Option<Architecture> {
-    Some(match cx.one_of(n, &["arm64", "x86_64"])? {
+    Some(match cx.one_of(n, vocab::ARCHITECTURES)? {
         "arm64" => Architecture::Arm64,
         _ => Architecture::X86_64,
     })
@@ -110,14 +105,10 @@ pub fn settings(cx: &mut Cx, f: &mut Fields) -> Settings {
     Settings {
         runtime: f.opt(cx, "runtime", runtime),
         architecture: f.opt(cx, "architecture", architecture),
-        memory: f
-            .opt(cx, "memory", |cx, n| cx.int_in(n, 128, 10_240))
-            .map(|v| v as u32),
-        timeout: f.opt(cx, "timeout", |cx, n| cx.duration_in(n, 1, 900)),
-        ephemeral_storage: f
-            .opt(cx, "ephemeral_storage", |cx, n| cx.int_in(n, 512, 10_240))
-            .map(|v| v as u32),
-        tracing: f.opt(cx, "tracing", |cx, n| cx.bool(n)),
+        memory: f.int(cx, "memory").map(|v| v as u32),
+        timeout: f.duration(cx, "timeout"),
+        ephemeral_storage: f.int(cx, "ephemeral_storage").map(|v| v as u32),
+        tracing: f.flag(cx, "tracing"),
         log_retention: f.opt(cx, "log_retention", |cx, n| {
             let v = cx.int(n)?;
             if LOG_RETENTION_DAYS.iter().any(|d| i64::from(*d) == v) {
@@ -133,6 +124,9 @@ pub fn settings(cx: &mut Cx, f: &mut Fields) -> Settings {
         }),
         environment: f.opt(cx, "environment", environment).unwrap_or_default(),
         layers: f.opt(cx, "layers", |cx, n| {
+            let max = vocab::SETTINGS
+                .key("layers")
+                .map_or(5, |k| k.ty.max_items());
             let items = cx.list(n, |cx, i| {
                 let s = cx.nonempty(i)?;
                 if s.starts_with("arn:") || s.contains("${") {
@@ -140,10 +134,13 @@ pub fn settings(cx: &mut Cx, f: &mut Fields) -> Settings {
                 }
                 Some(LayerRef::Named(named_ref(cx, i, Section::Layers)?))
             })?;
-            if items.len() > 5 {
+            if items.len() > max {
                 cx.error(
                     n.pos,
-                    format!("a function can use at most 5 layers, found {}", items.len()),
+                    format!(
+                        "a function can use at most {max} layers, found {}",
+                        items.len()
+                    ),
                 );
                 return None;
             }
@@ -167,7 +164,7 @@ pub fn settings(cx: &mut Cx, f: &mut Fields) -> Settings {
             Some(s)
         }),
         vpc: f.opt(cx, "vpc", |cx, n| {
-            let mut f = cx.map(n)?;
+            let mut f = cx.fields(n, &vocab::VPC)?;
             let ids = |cx: &mut Cx, n: &Node| {
                 let v = cx.list(n, |cx, i| cx.interp(i))?;
                 if v.is_empty() {
@@ -189,7 +186,7 @@ pub fn settings(cx: &mut Cx, f: &mut Fields) -> Settings {
 
 /// A `defaults` mapping (the app's or a stage's): settings keys only.
 pub fn defaults(cx: &mut Cx, n: &Node) -> Option<Settings> {
-    let mut f = cx.map(n)?;
+    let mut f = cx.fields(n, &vocab::SETTINGS)?;
     let s = settings(cx, &mut f);
     f.finish(cx);
     Some(s)

@@ -11,6 +11,7 @@ use super::merge::Merge;
 use super::model::*;
 use super::outputs::decode_tags;
 use super::settings::{self, Settings};
+use super::vocab;
 use super::yaml::Node;
 use crate::diagnostic::{did_you_mean, valid_logical_name, valid_name};
 
@@ -36,7 +37,7 @@ pub(super) fn decode_parameters(cx: &mut Cx, node: &Node) -> Option<Vec<(String,
                 return;
             }
             let loc = cx.loc(k.pos);
-            let Some(mut f) = cx.map(v) else { return };
+            let Some(mut f) = cx.fields(v, &vocab::PARAMETER) else { return };
             let ty = f
                 .opt(cx, "type", |cx, n| {
                     let s = cx.string(n)?;
@@ -55,7 +56,7 @@ pub(super) fn decode_parameters(cx: &mut Cx, node: &Node) -> Option<Vec<(String,
             let default = f.opt(cx, "default", |cx, n| cx.string(n));
             let allowed = f.opt(cx, "allowed", |cx, n| cx.list(n, |cx, i| cx.string(i))).unwrap_or_default();
             let description = f.opt(cx, "description", |cx, n| cx.string(n));
-            let no_echo = f.opt(cx, "no_echo", |cx, n| cx.bool(n)).unwrap_or(false);
+            let no_echo = f.flag(cx, "no_echo").or_else(|| f.default("no_echo")).unwrap_or_default();
             if let (Some(d), false) = (&default, allowed.is_empty()) {
                 if !allowed.contains(d) {
                     let node = f.get("default").expect("default was read");
@@ -109,7 +110,7 @@ pub(super) fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> 
                 unreadable: Vec::new(),
                 all_unreadable: true,
             };
-            let Some(mut f) = cx.map(v) else {
+            let Some(mut f) = cx.fields(v, &vocab::STAGE) else {
                 out.push(unreadable_stage);
                 return;
             };
@@ -129,7 +130,7 @@ pub(super) fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> 
             let parameters = parameters.unwrap_or_default();
             let defaults = f.opt(cx, "defaults", settings::defaults);
             let tags = f.opt(cx, "tags", |cx, n| Some(decode_tags(cx, n, "", &k.name))).unwrap_or_default();
-            let protected = f.opt(cx, "protected", |cx, n| cx.bool(n)).unwrap_or(false);
+            let protected = f.flag(cx, "protected").or_else(|| f.default("protected")).unwrap_or_default();
             f.finish(cx);
             out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, protected, unreadable, all_unreadable });
         });

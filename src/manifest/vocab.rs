@@ -42,6 +42,52 @@ impl Shape {
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.keys.iter().map(|k| k.name)
     }
+
+    /// The declared default of `name`, parsed as `T` (numbers, booleans,
+    /// words).
+    pub fn default<T: std::str::FromStr>(&self, name: &str) -> Option<T> {
+        let parsed = self.key(name)?.default?.parse().ok();
+        debug_assert!(parsed.is_some(), "the default of `{name}` does not parse");
+        parsed
+    }
+
+    /// The declared default of a duration key.
+    pub fn default_duration(&self, name: &str) -> Option<super::model::Duration> {
+        let d = super::model::Duration::parse(self.key(name)?.default?);
+        debug_assert!(d.is_some(), "the default of `{name}` is not a duration");
+        d
+    }
+
+    /// The declared range of a duration key, in seconds.
+    pub fn duration_range(&self, name: &str) -> (u64, u64) {
+        match self.key(name).map(|k| &k.ty) {
+            Some(Ty::Duration { min, max }) => (*min, *max),
+            _ => (0, u64::MAX),
+        }
+    }
+
+    /// The declared words of a key (through a list or a choice of forms).
+    pub fn words(&self, name: &str) -> &'static [&'static str] {
+        fn find(t: &'static Ty) -> Option<&'static [&'static str]> {
+            match t {
+                Ty::Words(w) => Some(w),
+                Ty::List { item, .. } => find(item),
+                Ty::Either(forms) => forms.iter().find_map(find),
+                _ => None,
+            }
+        }
+        let w = self.key(name).and_then(|k| find(&k.ty));
+        debug_assert!(w.is_some(), "`{name}` of `{}` has no words", self.path);
+        w.unwrap_or(&[])
+    }
+
+    /// The declared range of an integer key.
+    pub fn int_range(&self, name: &str) -> (i64, i64) {
+        match self.key(name).map(|k| &k.ty) {
+            Some(Ty::Int { min, max, .. }) => (*min, *max),
+            _ => (i64::MIN, i64::MAX),
+        }
+    }
 }
 
 /// What a key's value is.
@@ -118,6 +164,16 @@ pub enum Ty {
 
 const NAME: &str = "^[a-z][a-z0-9-]{0,39}$";
 
+impl Ty {
+    /// The most items a list may hold (`usize::MAX` when unbounded).
+    pub fn max_items(&self) -> usize {
+        match self {
+            Ty::List { max: Some(m), .. } => *m,
+            _ => usize::MAX,
+        }
+    }
+}
+
 /// CloudWatch Logs' allowed retention periods, in days.
 pub const LOG_RETENTION_DAYS: [u32; 22] = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -164,11 +220,13 @@ const STRINGS: Ty = Ty::List {
     min: 0,
     max: None,
 };
-const ARCH: Ty = Ty::Words(&["arm64", "x86_64"]);
+/// The instruction sets Lambda runs.
+pub const ARCHITECTURES: &[&str] = &["arm64", "x86_64"];
+const ARCH: Ty = Ty::Words(ARCHITECTURES);
 
 // ---- settings: defaults, a stage's defaults, a function ----
 
-static VPC: Shape = Shape {
+pub static VPC: Shape = Shape {
     path: "functions.<name>.vpc",
     doc: "Subnets and security groups of a function in a VPC.",
     keys: &[
@@ -288,7 +346,7 @@ const ACTIONS: Ty = Ty::List {
     max: None,
 };
 
-static ACCESS: Shape = Shape {
+pub static ACCESS: Shape = Shape {
     path: "functions.<name>.access",
     doc: "What the function may do: each entry grants exactly the actions of its level on that one resource (or the listed actions).",
     keys: &[
@@ -359,7 +417,7 @@ const ASYNC_DESTINATION: Ty = Ty::OneKey(&[
     ("bus", TEXT),
 ]);
 
-static ASYNC: Shape = Shape {
+pub static ASYNC: Shape = Shape {
     path: "functions.<name>.async",
     doc: "Asynchronous invocation: retries, age limit, destinations and dead letters.",
     keys: &[
@@ -400,7 +458,7 @@ static ASYNC: Shape = Shape {
     ],
 };
 
-static PROVISIONED: Shape = Shape {
+pub static PROVISIONED: Shape = Shape {
     path: "functions.<name>.concurrency.provisioned",
     doc: "Provisioned concurrency scaled between `min` and `max` on utilization.",
     keys: &[
@@ -431,7 +489,10 @@ static PROVISIONED: Shape = Shape {
     ],
 };
 
-static CONCURRENCY: Shape = Shape {
+/// The range of `provisioned: N`.
+pub const PROVISIONED_FIXED: (i64, i64) = (1, 100_000);
+
+pub static CONCURRENCY: Shape = Shape {
     path: "functions.<name>.concurrency",
     doc: "Reserved and provisioned concurrency.",
     keys: &[
@@ -448,8 +509,8 @@ static CONCURRENCY: Shape = Shape {
             "provisioned",
             Ty::Either(&[
                 Ty::Int {
-                    min: 1,
-                    max: 100_000,
+                    min: PROVISIONED_FIXED.0,
+                    max: PROVISIONED_FIXED.1,
                     unit: "",
                 },
                 Ty::Map(&PROVISIONED),
@@ -459,7 +520,7 @@ static CONCURRENCY: Shape = Shape {
     ],
 };
 
-static DEPLOYMENT: Shape = Shape {
+pub static DEPLOYMENT: Shape = Shape {
     path: "functions.<name>.deployment",
     doc: "How a new version reaches the alias.",
     keys: &[dflt(
@@ -510,13 +571,16 @@ static PRINCIPAL_ROLE: Shape = Shape {
     keys: &[req("role", TEXT, "role ARN")],
 };
 
-static ALARM_NOTIFY: Shape = Shape {
+/// The kinds of `invoke` entries, each named by its first key.
+pub static PRINCIPAL_KINDS: [&Shape; 3] = [&PRINCIPAL_ACCOUNT, &PRINCIPAL_SERVICE, &PRINCIPAL_ROLE];
+
+pub static ALARM_NOTIFY: Shape = Shape {
     path: "functions.<name>.alarms.notify",
     doc: "Where alarms are sent.",
     keys: &[req("topic", Ty::Ref("topics"), "a topic of this app")],
 };
 
-static ALARMS: Shape = Shape {
+pub static ALARMS: Shape = Shape {
     path: "functions.<name>.alarms",
     doc: "CloudWatch alarms on the function's alias.",
     keys: &[
@@ -578,7 +642,7 @@ macro_rules! function_keys {
             key(
                 "invoke",
                 Ty::List {
-                    item: &Ty::Kinds(&[&PRINCIPAL_ACCOUNT, &PRINCIPAL_SERVICE, &PRINCIPAL_ROLE]),
+                    item: &Ty::Kinds(&PRINCIPAL_KINDS),
                     min: 0,
                     max: None,
                 },
@@ -606,21 +670,17 @@ pub static FUNCTION: Shape = Shape {
 
 // ---- triggers ----
 
-static CORS: Shape = Shape {
+pub static CORS: Shape = Shape {
     path: "http.cors",
     doc: "CORS of the HTTP API or a function URL.",
     keys: &[
-        key(
+        dflt(
             "origins",
             STRINGS,
+            "[\"*\"]",
             "allowed origins (`*` only without credentials)",
         ),
-        dflt(
-            "methods",
-            STRINGS,
-            "[\"*\"]",
-            "allowed methods (GET, POST, ... or *)",
-        ),
+        key("methods", STRINGS, "allowed methods (GET, POST, ... or *)"),
         key("headers", STRINGS, "allowed request headers"),
         key(
             "expose_headers",
@@ -644,7 +704,7 @@ static CORS: Shape = Shape {
     ],
 };
 
-static URL: Shape = Shape {
+pub static URL: Shape = Shape {
     path: "functions.<name>.triggers[].url",
     doc: "The function URL's options.",
     keys: &[
@@ -670,7 +730,7 @@ static URL: Shape = Shape {
     ],
 };
 
-static TRIGGER_HTTP: Shape = Shape {
+pub static TRIGGER_HTTP: Shape = Shape {
     path: "functions.<name>.triggers[] (http)",
     doc: "A route of the app's HTTP API.",
     keys: &[
@@ -706,7 +766,7 @@ static TRIGGER_URL: Shape = Shape {
     )],
 };
 
-static TRIGGER_SCHEDULE: Shape = Shape {
+pub static TRIGGER_SCHEDULE: Shape = Shape {
     path: "functions.<name>.triggers[] (schedule)",
     doc: "An EventBridge schedule.",
     keys: &[
@@ -729,7 +789,7 @@ const FILTERS: Ty = Ty::List {
     max: Some(5),
 };
 
-static TRIGGER_QUEUE: Shape = Shape {
+pub static TRIGGER_QUEUE: Shape = Shape {
     path: "functions.<name>.triggers[] (queue)",
     doc: "An SQS event source mapping.",
     keys: &[
@@ -804,7 +864,7 @@ static TRIGGER_STREAM: Shape = Shape {
         dflt(
             "bisect_on_error",
             Ty::Bool,
-            "true",
+            "false",
             "split a failing batch to find the bad record",
         ),
         key(
@@ -842,7 +902,7 @@ static TRIGGER_STREAM: Shape = Shape {
         dflt(
             "report_batch_item_failures",
             Ty::Bool,
-            "true",
+            "false",
             "the function reports the first failed record",
         ),
         key("filter", FILTERS, "event filter patterns (at most 5)"),
@@ -858,7 +918,7 @@ static TRIGGER_TOPIC: Shape = Shape {
     ],
 };
 
-static TRIGGER_BUCKET: Shape = Shape {
+pub static TRIGGER_BUCKET: Shape = Shape {
     path: "functions.<name>.triggers[] (bucket)",
     doc: "S3 event notifications.",
     keys: &[
@@ -878,7 +938,7 @@ static TRIGGER_BUCKET: Shape = Shape {
     ],
 };
 
-static EVENT_RULE: Shape = Shape {
+pub static EVENT_RULE: Shape = Shape {
     path: "functions.<name>.triggers[].event",
     doc: "An EventBridge rule.",
     keys: &[
@@ -932,7 +992,7 @@ pub fn trigger_kind(kind: &str) -> Option<&'static Shape> {
 
 // ---- resources ----
 
-static KEY_ATTR_MAP: Shape = Shape {
+pub static KEY_ATTR_MAP: Shape = Shape {
     path: "tables.<name>.partition_key",
     doc: "A key attribute with its type.",
     keys: &[
@@ -954,7 +1014,7 @@ const CAPACITY: Ty = Ty::Int {
     unit: "units",
 };
 
-static PROVISIONED_BILLING: Shape = Shape {
+pub static PROVISIONED_BILLING: Shape = Shape {
     path: "tables.<name>.billing",
     doc: "Provisioned capacity.",
     keys: &[
@@ -965,7 +1025,7 @@ static PROVISIONED_BILLING: Shape = Shape {
 
 const BILLING: Ty = Ty::Either(&[Ty::Words(&["on_demand"]), Ty::Map(&PROVISIONED_BILLING)]);
 
-static INDEX: Shape = Shape {
+pub static INDEX: Shape = Shape {
     path: "tables.<name>.indexes.<index>",
     doc: "A global secondary index.",
     keys: &[
@@ -1036,7 +1096,7 @@ pub static TABLE: Shape = Shape {
     ],
 };
 
-static DEAD_LETTER: Shape = Shape {
+pub static DEAD_LETTER: Shape = Shape {
     path: "queues.<name>.dead_letter",
     doc: "Where messages go after too many receives.",
     keys: &[
@@ -1182,7 +1242,7 @@ pub static STATE_MACHINE: Shape = Shape {
     ],
 };
 
-static JWT: Shape = Shape {
+pub static JWT: Shape = Shape {
     path: "http.jwt",
     doc: "The JWT authorizer of routes with `auth: jwt`.",
     keys: &[
@@ -1539,4 +1599,93 @@ fn example(k: &Key) -> Option<String> {
         Ty::Account => "\"123456789012\"".into(),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::Service;
+
+    #[test]
+    fn access_levels_are_the_iam_catalogue_levels() {
+        for (key, service) in [
+            ("tables", Service::DynamoDb),
+            ("queues", Service::Sqs),
+            ("topics", Service::Sns),
+            ("buckets", Service::S3),
+            ("functions", Service::Lambda),
+            ("state_machines", Service::States),
+        ] {
+            let declared = match ACCESS.key(key).map(|k| &k.ty) {
+                Some(Ty::Free {
+                    value: Ty::Either(forms),
+                    ..
+                }) => match forms.first() {
+                    Some(Ty::Words(w)) => w.to_vec(),
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            let levels: Vec<&str> = service.levels().iter().map(|(w, _)| *w).collect();
+            assert_eq!(declared, levels, "access.{key}");
+        }
+    }
+
+    /// Every declared default is a value of its key's type, in range.
+    #[test]
+    fn defaults_are_values_of_their_type() {
+        fn fits(ty: &Ty, d: &str) -> bool {
+            match ty {
+                Ty::Bool => d.parse::<bool>().is_ok(),
+                Ty::Int { min, max, .. } => {
+                    d.parse::<i64>().is_ok_and(|v| (*min..=*max).contains(&v))
+                }
+                Ty::Number { min, max } => {
+                    d.parse::<f64>().is_ok_and(|v| (*min..=*max).contains(&v))
+                }
+                Ty::Duration { min, max } => super::super::model::Duration::parse(d)
+                    .is_some_and(|v| (*min..=*max).contains(&v.0)),
+                Ty::Words(w) => w.contains(&d),
+                Ty::Ints(v) => d.parse::<u32>().is_ok_and(|x| v.contains(&x)),
+                Ty::Runtime => super::super::model::RUNTIMES.iter().any(|l| l.id == d),
+                Ty::Either(forms) => forms.iter().any(|f| fits(f, d)),
+                // Lists, strings and the rest: shown as written.
+                _ => true,
+            }
+        }
+        for s in shapes() {
+            for k in s.keys {
+                if let Some(d) = k.default {
+                    assert!(fits(&k.ty, d), "{}.{}: default `{d}`", s.path, k.name);
+                }
+                assert!(
+                    !(k.required && k.default.is_some()),
+                    "{}.{}",
+                    s.path,
+                    k.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_are_told_apart_by_their_first_key() {
+        let mut kinds: Vec<&str> = TRIGGER_KINDS.iter().map(|s| s.keys[0].name).collect();
+        assert_eq!(kinds, crate::manifest::model::TriggerKind::KEYS);
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), TRIGGER_KINDS.len());
+        assert!(PRINCIPAL_KINDS.iter().all(|s| s.keys[0].required));
+    }
+
+    #[test]
+    fn the_reference_names_every_shape_and_key() {
+        let page = reference();
+        for s in shapes() {
+            for k in s.keys {
+                assert!(page.contains(&format!("`{}`", k.name)), "{}", k.name);
+            }
+        }
+        assert!(page.contains("## `functions.<name>.triggers[] (queue)`"));
+    }
 }

@@ -5,6 +5,7 @@ use crate::manifest::declared::named_ref;
 use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::interp::Section;
 use crate::manifest::model::{BucketEvent, BucketTrigger, TriggerKind};
+use crate::manifest::vocab;
 
 /// Reads a `bucket` trigger's keys.
 pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
@@ -12,7 +13,7 @@ pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
     let events = f
         .opt(cx, "events", |cx, e| {
             let mut v = cx.list(e, |cx, i| {
-                Some(match cx.one_of(i, &["created", "removed"])? {
+                Some(match cx.one_of(i, vocab::TRIGGER_BUCKET.words("events"))? {
                     "created" => BucketEvent::Created,
                     _ => BucketEvent::Removed,
                 })

@@ -3,11 +3,12 @@
 
 use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::model::{EventTrigger, Tree, TriggerKind};
+use crate::manifest::vocab;
 
 /// Reads an `event` trigger's keys.
 pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
     let event = f.opt(cx, "event", |cx, v| {
-        let mut ef = cx.map(v)?;
+        let mut ef = cx.fields(v, &vocab::EVENT_RULE)?;
         let pattern = ef.req(cx, "pattern", |cx, p| {
             let t = cx.tree(p)?;
             if !matches!(t, Tree::Map(_)) || matches!(&t, Tree::Map(m) if m.is_empty()) {

@@ -4,13 +4,14 @@
 use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::known::Known;
 use crate::manifest::model::{HttpAuth, HttpMethod, HttpRoute, TriggerKind};
+use crate::manifest::vocab;
 use crate::manifest::yaml::Node;
 
 /// Reads an `http` trigger's keys.
 pub(super) fn read(cx: &mut Cx, f: &mut Fields, known: &Known) -> Option<TriggerKind> {
     let route = f.opt(cx, "http", http_route);
     let auth = f.opt(cx, "auth", |cx, a| {
-        Some(match cx.one_of(a, &["none", "iam", "jwt"])? {
+        Some(match cx.one_of(a, vocab::TRIGGER_HTTP.words("auth"))? {
             "none" => HttpAuth::None,
             "iam" => HttpAuth::Iam,
             _ => {

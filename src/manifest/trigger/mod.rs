@@ -64,6 +64,9 @@ pub fn decode_trigger(
         );
         return None;
     };
+    if let Some(shape) = crate::manifest::vocab::trigger_kind(kind.key()) {
+        f.shaped(shape);
+    }
     // Each kind's options are read even when the kind's own value has an
     // error, so that they are checked too and not reported as unknown keys.
     let kind = match kind {

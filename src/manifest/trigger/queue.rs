@@ -7,6 +7,7 @@ use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::interp::Section;
 use crate::manifest::known::Known;
 use crate::manifest::model::{Duration, QueueTrigger, TriggerKind};
+use crate::manifest::vocab;
 
 /// Reads a `queue` trigger's keys. `consumer` is the function's name and
 /// timeout, when known.
@@ -20,11 +21,14 @@ pub(super) fn read(
     let target = queue.as_ref().and_then(|q| known.queues.get(q));
     let name = queue.as_deref().unwrap_or_default();
     let fifo = target.is_some_and(|q| q.fifo);
-    let max_batch = if fifo { 10 } else { 10_000 };
+    let (lo, hi) = vocab::TRIGGER_QUEUE.int_range("batch_size");
+    // A FIFO queue takes batches of at most 10.
+    let hi = if fifo { hi.min(10) } else { hi };
     let batch_size = f
-        .opt(cx, "batch_size", |cx, n| cx.int_in(n, 1, max_batch))
-        .unwrap_or(10) as u32;
-    let batch_window = f.opt(cx, "batch_window", |cx, n| cx.duration_in(n, 0, 300));
+        .opt(cx, "batch_size", |cx, n| cx.int_in(n, lo, hi))
+        .or_else(|| f.default("batch_size"))
+        .unwrap_or_default() as u32;
+    let batch_window = f.duration(cx, "batch_window");
     if fifo && batch_window.is_some() {
         let k = f.key("batch_window").expect("read");
         cx.at("batch_window", |cx| {
@@ -47,12 +51,11 @@ pub(super) fn read(
             )
         });
     }
-    let max_concurrency = f
-        .opt(cx, "max_concurrency", |cx, n| cx.int_in(n, 2, 1000))
-        .map(|v| v as u32);
+    let max_concurrency = f.int(cx, "max_concurrency").map(|v| v as u32);
     let report_batch_item_failures = f
-        .opt(cx, "report_batch_item_failures", |cx, n| cx.bool(n))
-        .unwrap_or(true);
+        .flag(cx, "report_batch_item_failures")
+        .or_else(|| f.default("report_batch_item_failures"))
+        .unwrap_or_default();
     let filter = f.opt(cx, "filter", filters).unwrap_or_default();
     if let (Some(q), Some((consumer, timeout))) = (target, consumer) {
         let need = timeout.0 * 6;

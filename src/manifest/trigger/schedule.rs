@@ -18,7 +18,10 @@ pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
         }
     });
     let payload = f.opt(cx, "payload", |cx, p| cx.tree(p));
-    let enabled = f.opt(cx, "enabled", |cx, b| cx.bool(b)).unwrap_or(true);
+    let enabled = f
+        .flag(cx, "enabled")
+        .or_else(|| f.default("enabled"))
+        .unwrap_or_default();
     schedule.map(|schedule| {
         TriggerKind::Schedule(ScheduleTrigger {
             schedule,

@@ -14,31 +14,32 @@ use crate::manifest::yaml::Node;
 pub(super) fn read(cx: &mut Cx, f: &mut Fields, known: &Known) -> Option<TriggerKind> {
     let source = f.opt(cx, "stream", |cx, v| stream_source(cx, v, known));
     let starting_position = f
-        .opt(cx, "starting_position", |cx, n| {
-            Some(match cx.one_of(n, &["latest", "trim_horizon"])? {
-                "latest" => StartingPosition::Latest,
-                _ => StartingPosition::TrimHorizon,
-            })
+        .word(cx, "starting_position")
+        .or_else(|| f.default_word("starting_position"))
+        .map(|w| match w {
+            "trim_horizon" => StartingPosition::TrimHorizon,
+            _ => StartingPosition::Latest,
         })
         .unwrap_or(StartingPosition::Latest);
     let batch_size = f
-        .opt(cx, "batch_size", |cx, n| cx.int_in(n, 1, 10_000))
-        .unwrap_or(100) as u32;
-    let batch_window = f.opt(cx, "batch_window", |cx, n| cx.duration_in(n, 0, 300));
+        .int(cx, "batch_size")
+        .or_else(|| f.default("batch_size"))
+        .unwrap_or_default() as u32;
+    let batch_window = f.duration(cx, "batch_window");
     let bisect_on_error = f
-        .opt(cx, "bisect_on_error", |cx, n| cx.bool(n))
-        .unwrap_or(false);
-    let retries = f.opt(cx, "retries", |cx, n| cx.int_in(n, -1, 10_000));
-    let max_record_age = f.opt(cx, "max_record_age", |cx, n| cx.duration_in(n, 60, 604_800));
-    let parallelization = f
-        .opt(cx, "parallelization", |cx, n| cx.int_in(n, 1, 10))
-        .map(|v| v as u32);
+        .flag(cx, "bisect_on_error")
+        .or_else(|| f.default("bisect_on_error"))
+        .unwrap_or_default();
+    let retries = f.int(cx, "retries");
+    let max_record_age = f.duration(cx, "max_record_age");
+    let parallelization = f.int(cx, "parallelization").map(|v| v as u32);
     let on_failure = f.opt(cx, "on_failure", |cx, n| {
         destination(cx, n, &["queue", "topic"])
     });
     let report_batch_item_failures = f
-        .opt(cx, "report_batch_item_failures", |cx, n| cx.bool(n))
-        .unwrap_or(false);
+        .flag(cx, "report_batch_item_failures")
+        .or_else(|| f.default("report_batch_item_failures"))
+        .unwrap_or_default();
     let filter = f.opt(cx, "filter", filters).unwrap_or_default();
     Some(TriggerKind::Stream(StreamTrigger {
         source: source?,

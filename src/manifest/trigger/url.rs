@@ -4,6 +4,7 @@
 use crate::manifest::decode::{Cx, Fields};
 use crate::manifest::http::cors;
 use crate::manifest::model::{FunctionUrl, TriggerKind};
+use crate::manifest::vocab;
 use crate::manifest::yaml::Node;
 
 /// Reads a `url` trigger's keys.
@@ -12,13 +13,20 @@ pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
 }
 
 fn function_url(cx: &mut Cx, v: &Node) -> Option<FunctionUrl> {
-    let mut f = cx.map(v)?;
+    let mut f = cx.fields(v, &vocab::URL)?;
     let auth = f
-        .opt(cx, "auth", |cx, a| cx.one_of(a, &["iam", "none"]))
-        .unwrap_or("iam");
-    let public = f.opt(cx, "public", |cx, p| cx.bool(p)).unwrap_or(false);
+        .word(cx, "auth")
+        .or_else(|| f.default_word("auth"))
+        .unwrap_or_default();
+    let public = f
+        .flag(cx, "public")
+        .or_else(|| f.default("public"))
+        .unwrap_or_default();
     let cors = f.opt(cx, "cors", cors);
-    let stream = f.opt(cx, "stream", |cx, s| cx.bool(s)).unwrap_or(false);
+    let stream = f
+        .flag(cx, "stream")
+        .or_else(|| f.default("stream"))
+        .unwrap_or_default();
     if auth == "none" && !public {
         let at = f.get("auth").map(|n| n.pos).unwrap_or(f.pos);
         cx.at("auth", |cx| {
