@@ -688,11 +688,14 @@ impl<'n> Fields<'n> {
                     self.missing.push(k.name);
                 }
             }
-            self.asked = shape.names().collect();
         }
         for (i, (k, _)) in self.entries.iter().enumerate() {
             if self.used[i] || self.shape.and_then(|s| s.key(&k.name)).is_some() {
                 continue;
+            }
+            // With a shape, the known keys are the declared ones.
+            if let Some(shape) = self.shape.take() {
+                self.asked = shape.names().collect();
             }
             let misspelled = self
                 .missing
