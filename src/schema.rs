@@ -237,6 +237,8 @@ fn access() -> Value {
             "buckets": grant(&["read", "write", "read_write"]),
             "functions": grant(&["invoke"]),
             "state_machines": grant(&["start"]),
+            "buses": grant(&["put"]),
+            "secrets": access_secrets(),
             "policies": { "type": "array", "items": { "type": "object", "required": ["Effect", "Action"] } }
         }),
         &[],
@@ -312,6 +314,79 @@ fn billing() -> Value {
     })
 }
 
+// ---- v1.1: buses, secrets, per-stage account and region, http.domain ----
+//
+// Each new key is one function here, so that the parts can be moved as
+// they are.
+
+/// `buses: { orders: {} }`: an EventBridge bus takes no settings.
+fn buses() -> Value {
+    named(json!({
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {},
+        "description": "an EventBridge bus named <app>-<stage>-<name>"
+    }))
+}
+
+/// `secrets: { X: { ssm: /path } | { secretsmanager: name-or-arn } }`.
+fn secrets() -> Value {
+    let ssm = json!({
+        "type": "string",
+        "pattern": "^(/[A-Za-z0-9_.${}-]+(/[A-Za-z0-9_.${}-]+)*|[A-Za-z0-9_.${}-]+)$",
+        "description": "an SSM parameter name; a path starts with `/`; `${app}` and `${stage}` allowed"
+    });
+    let secretsmanager = json!({
+        "type": "string",
+        "description": "a Secrets Manager secret's name or ARN; `${app}` and `${stage}` allowed"
+    });
+    named(json!({
+        "oneOf": [
+            object(json!({ "ssm": ssm }), &["ssm"]),
+            object(json!({ "secretsmanager": secretsmanager }), &["secretsmanager"])
+        ]
+    }))
+}
+
+/// `access.secrets: { X: read }`.
+fn access_secrets() -> Value {
+    json!({ "type": "object", "additionalProperties": words(&["read"]) })
+}
+
+/// `stages.<name>.account`: 12 digits, as a string.
+fn stage_account() -> Value {
+    json!({
+        "type": "string",
+        "pattern": "^[0-9]{12}$",
+        "description": "the AWS account of the stage: deploy, diff, destroy and package refuse other credentials"
+    })
+}
+
+/// `stages.<name>.region`.
+fn stage_region() -> Value {
+    json!({ "type": "string", "description": "overrides the top-level region for this stage" })
+}
+
+/// `http.domain: { name, certificate } | { name, zone }`.
+fn http_domain() -> Value {
+    let name = json!({
+        "type": "string",
+        "description": "the domain name; `${app}` and `${stage}` allowed"
+    });
+    json!({
+        "oneOf": [
+            object(json!({
+                "name": name,
+                "certificate": string("an existing ACM certificate ARN in the stack's region")
+            }), &["name", "certificate"]),
+            object(json!({
+                "name": name,
+                "zone": string("a Route 53 hosted zone id: ferry creates the certificate and the alias record")
+            }), &["name", "zone"])
+        ]
+    })
+}
+
 /// The schema as a JSON value.
 pub fn schema() -> Value {
     let defaults =
@@ -382,7 +457,9 @@ pub fn schema() -> Value {
                 "parameters": { "type": "object" },
                 "defaults": defaults,
                 "tags": tags.clone(),
-                "protected": { "type": "boolean", "description": "no hotswap and no watch on this stage" }
+                "protected": { "type": "boolean", "description": "no hotswap and no watch on this stage; destroy and deploy --allow-data-loss need the stage typed back" },
+                "account": stage_account(),
+                "region": stage_region()
             }), &[])),
             "tables": named(table),
             "queues": named(nullable(queue)),
@@ -409,14 +486,17 @@ pub fn schema() -> Value {
             }), &["definition"])),
             "http": object(json!({
                 "cors": cors(),
-                "jwt": object(json!({ "issuer": { "type": "string" }, "audience": strings() }), &["issuer", "audience"])
+                "jwt": object(json!({ "issuer": { "type": "string" }, "audience": strings() }), &["issuer", "audience"]),
+                "domain": http_domain()
             }), &[]),
             "outputs": {
                 "type": "object",
                 "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9]*$" },
                 "additionalProperties": { "type": "string" }
             },
-            "tags": tags
+            "tags": tags,
+            "buses": buses(),
+            "secrets": secrets()
         }),
         &["app"],
     );

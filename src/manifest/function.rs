@@ -310,7 +310,7 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
                 cx.list(n, |cx, t| decode_trigger(cx, t, known, timeout_known.then_some((&key.name, timeout))))
             })
             .unwrap_or_default();
-        let async_config = f.opt(cx, "async", async_config);
+        let async_config = f.opt(cx, "async", |cx, n| async_config(cx, n, known.declared));
         let concurrency = f.opt(cx, "concurrency", concurrency).unwrap_or_default();
         let deployment = f
             .opt(cx, "deployment", |cx, n| {
@@ -461,6 +461,10 @@ fn access(cx: &mut Cx, n: &Node) -> Option<Access> {
         Section::StateMachines,
         Service::States,
     );
+    let buses = grants(cx, &mut f, "buses", Section::Buses, Service::Events);
+    let secrets = f
+        .opt(cx, "secrets", super::secrets::access)
+        .unwrap_or_default();
     let mut wildcards = Vec::new();
     let policies = f
         .opt(cx, "policies", |cx, n| {
@@ -488,6 +492,8 @@ fn access(cx: &mut Cx, n: &Node) -> Option<Access> {
     f.finish(cx);
     Some(Access {
         tables,
+        buses,
+        secrets,
         queues,
         topics,
         buckets,
@@ -677,7 +683,7 @@ pub fn decode_trigger(
         }
         "stream" => {
             let source = f.opt(cx, "stream", |cx, v| stream_source(cx, v, known));
-            stream_trigger(cx, &mut f, source)
+            stream_trigger(cx, &mut f, source, known.declared)
         }
         "topic" => {
             let topic = f.opt(cx, "topic", |cx, v| named_ref(cx, v, Section::Topics));
@@ -740,14 +746,18 @@ pub fn decode_trigger(
                     }
                     Some(t)
                 });
-                let bus = ef.opt(cx, "bus", |cx, b| cx.interp(b));
+                let bus = ef.opt(cx, "bus", |cx, b| {
+                    super::buses::bus_ref(cx, b, known.declared)
+                });
                 ef.finish(cx);
                 Some(EventTrigger {
                     pattern: pattern?,
                     bus,
                 })
             });
-            let bus = f.opt(cx, "bus", |cx, b| cx.interp(b));
+            let bus = f.opt(cx, "bus", |cx, b| {
+                super::buses::bus_ref(cx, b, known.declared)
+            });
             event.map(|mut e| {
                 if bus.is_some() {
                     e.bus = bus;
@@ -985,6 +995,7 @@ fn stream_trigger(
     cx: &mut Cx,
     f: &mut Fields,
     source: Option<StreamSource>,
+    declared: &Declared,
 ) -> Option<TriggerKind> {
     let starting_position = f
         .opt(cx, "starting_position", |cx, n| {
@@ -1007,7 +1018,7 @@ fn stream_trigger(
         .opt(cx, "parallelization", |cx, n| cx.int_in(n, 1, 10))
         .map(|v| v as u32);
     let on_failure = f.opt(cx, "on_failure", |cx, n| {
-        destination(cx, n, &["queue", "topic"])
+        destination(cx, n, &["queue", "topic"], declared)
     });
     let report_batch_item_failures = f
         .opt(cx, "report_batch_item_failures", |cx, n| cx.bool(n))
@@ -1030,7 +1041,12 @@ fn stream_trigger(
 
 /// `{ queue: x }`, `{ topic: x }`, `{ function: x }` or `{ bus: name-or-arn }`,
 /// limited to `kinds`.
-fn destination(cx: &mut Cx, n: &Node, kinds: &[&'static str]) -> Option<Destination> {
+fn destination(
+    cx: &mut Cx,
+    n: &Node,
+    kinds: &[&'static str],
+    declared: &Declared,
+) -> Option<Destination> {
     let mut f = cx.map(n)?;
     let present: Vec<&'static str> = kinds.iter().copied().filter(|k| f.has(k)).collect();
     if present.len() != 1 {
@@ -1057,13 +1073,15 @@ fn destination(cx: &mut Cx, n: &Node, kinds: &[&'static str]) -> Option<Destinat
         "function" => f
             .opt(cx, "function", |cx, v| named_ref(cx, v, Section::Functions))
             .map(Destination::Function),
-        _ => f.opt(cx, "bus", |cx, v| cx.interp(v)).map(Destination::Bus),
+        _ => f
+            .opt(cx, "bus", |cx, v| super::buses::bus_ref(cx, v, declared))
+            .map(Destination::Bus),
     };
     f.finish(cx);
     out
 }
 
-fn async_config(cx: &mut Cx, n: &Node) -> Option<AsyncConfig> {
+fn async_config(cx: &mut Cx, n: &Node, declared: &Declared) -> Option<AsyncConfig> {
     let mut f = cx.map(n)?;
     let retries = f
         .opt(cx, "retries", |cx, n| cx.int_in(n, 0, 2))
@@ -1072,10 +1090,10 @@ fn async_config(cx: &mut Cx, n: &Node) -> Option<AsyncConfig> {
         .opt(cx, "max_event_age", |cx, n| cx.duration_in(n, 60, 21_600))
         .unwrap_or(Duration(21_600));
     let all = ["queue", "topic", "function", "bus"];
-    let on_success = f.opt(cx, "on_success", |cx, n| destination(cx, n, &all));
-    let on_failure = f.opt(cx, "on_failure", |cx, n| destination(cx, n, &all));
+    let on_success = f.opt(cx, "on_success", |cx, n| destination(cx, n, &all, declared));
+    let on_failure = f.opt(cx, "on_failure", |cx, n| destination(cx, n, &all, declared));
     let dead_letter = f.opt(cx, "dead_letter", |cx, n| {
-        destination(cx, n, &["queue", "topic"])
+        destination(cx, n, &["queue", "topic"], declared)
     });
     f.finish(cx);
     Some(AsyncConfig {

@@ -2,17 +2,22 @@
 //! into the typed model (`model::App`) that the rest of ferry reads.
 //!
 //! `yaml` keeps spans, `decode` walks the tree collecting diagnostics,
-//! `sections` and `function` decode each part, `interp` parses `${...}`
+//! `sections` and `function` decode each part (`buses`, `secrets`,
+//! `domain` and `stage` the keys of v1.1), `interp` parses `${...}`
 //! references, `schedule` checks schedule expressions, and `check` applies
 //! the rules that span sections.
 
+pub mod buses;
 pub mod check;
 pub mod decode;
+pub mod domain;
 pub mod function;
 pub mod interp;
 pub mod model;
 pub mod schedule;
+pub mod secrets;
 pub mod sections;
+pub mod stage;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

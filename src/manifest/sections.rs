@@ -65,6 +65,8 @@ impl Declared {
             Section::StateMachines,
             Section::Layers,
             Section::Parameters,
+            Section::Buses,
+            Section::Secrets,
         ] {
             if unreadable_section(root, section.key()) {
                 broken.insert(section);
@@ -127,7 +129,7 @@ impl Declared {
 }
 
 /// The keys of the manifest's top level.
-const TOP_LEVEL_KEYS: [&str; 16] = [
+const TOP_LEVEL_KEYS: [&str; 18] = [
     "app",
     "region",
     "permissions_boundary",
@@ -144,6 +146,8 @@ const TOP_LEVEL_KEYS: [&str; 16] = [
     "http",
     "outputs",
     "tags",
+    "buses",
+    "secrets",
 ];
 
 /// Whether top-level section `key` is written with a value that is not a
@@ -271,7 +275,20 @@ pub fn decode_app(
             Some(decode_layers(cx, n, &base_dir, files))
         })
         .unwrap_or_default();
-    let http = f.opt(cx, "http", decode_http).unwrap_or_default();
+    let http = f
+        .opt(cx, "http", |cx, n| {
+            decode_http(cx, n, name.as_deref().unwrap_or_default(), stage)
+        })
+        .unwrap_or_default();
+    let buses = f
+        .opt(cx, "buses", |cx, n| Some(super::buses::decode(cx, n)))
+        .unwrap_or_default();
+    let secrets = f
+        .opt(cx, "secrets", |cx, n| {
+            let app = name.as_deref().unwrap_or_default();
+            Some(super::secrets::decode(cx, n, app, stage))
+        })
+        .unwrap_or_default();
 
     let base = match (chosen.and_then(|s| s.defaults.clone()), defaults) {
         (Some(stage_defaults), Some(app_defaults)) => stage_defaults.over(app_defaults),
@@ -356,7 +373,7 @@ pub fn decode_app(
         manifest,
         name: name.unwrap_or_default(),
         stage: stage.to_string(),
-        region,
+        region: chosen.and_then(|s| s.region.clone()).or(region),
         permissions_boundary,
         parameters,
         tables,
@@ -370,6 +387,9 @@ pub fn decode_app(
         outputs,
         tags,
         protected: chosen_protected,
+        buses,
+        secrets,
+        account: chosen.and_then(|s| s.account.clone()),
     };
     Some((app, declared))
 }
@@ -386,7 +406,7 @@ fn valid_policy_arn(s: &str) -> bool {
         }))
 }
 
-fn valid_region(s: &str) -> bool {
+pub(super) fn valid_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2
@@ -482,6 +502,9 @@ struct StageDecl {
     tags: BTreeMap<String, String>,
     /// `protected: true`: no hotswap or watch on this stage.
     protected: bool,
+    /// `account` and `region` (see `stage.rs`).
+    account: Option<String>,
+    region: Option<String>,
     /// Parameters whose stage value has an error, or all of them when the
     /// stage's `parameters` could not be read: they are not also reported
     /// as lacking a value.
@@ -504,6 +527,8 @@ fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
                 defaults: None,
                 tags: BTreeMap::new(),
                 protected: false,
+                account: None,
+                region: None,
                 unreadable: Vec::new(),
                 all_unreadable: true,
             };
@@ -533,8 +558,10 @@ fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> {
             });
             let tags = f.opt(cx, "tags", |cx, n| Some(decode_tags(cx, n, "", &k.name))).unwrap_or_default();
             let protected = f.opt(cx, "protected", |cx, n| cx.bool(n)).unwrap_or(false);
+            let account = f.opt(cx, "account", super::stage::account);
+            let region = f.opt(cx, "region", super::stage::region);
             f.finish(cx);
-            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, protected, unreadable, all_unreadable });
+            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, protected, account, region, unreadable, all_unreadable });
         });
     }
     Some(out)
@@ -1169,9 +1196,12 @@ fn definition_file(
 
 // ---- http, outputs, tags ----
 
-fn decode_http(cx: &mut Cx, node: &Node) -> Option<Http> {
+fn decode_http(cx: &mut Cx, node: &Node, app: &str, stage: &str) -> Option<Http> {
     let mut f = cx.map(node)?;
     let cors = f.opt(cx, "cors", cors);
+    let domain = f.opt(cx, "domain", |cx, n| {
+        super::domain::decode(cx, n, app, stage)
+    });
     let jwt = f.opt(cx, "jwt", |cx, n| {
         let mut f = cx.map(n)?;
         let issuer = f.req(cx, "issuer", |cx, n| cx.interp(n));
@@ -1190,7 +1220,7 @@ fn decode_http(cx: &mut Cx, node: &Node) -> Option<Http> {
         })
     });
     f.finish(cx);
-    Some(Http { cors, jwt })
+    Some(Http { cors, jwt, domain })
 }
 
 /// CORS settings, for the HTTP API and for function URLs.
