@@ -13,6 +13,9 @@ pub enum Service {
     S3,
     Lambda,
     States,
+    Events,
+    Ssm,
+    SecretsManager,
 }
 
 impl Service {
@@ -25,6 +28,9 @@ impl Service {
             Service::S3 => "s3",
             Service::Lambda => "lambda",
             Service::States => "states",
+            Service::Events => "events",
+            Service::Ssm => "ssm",
+            Service::SecretsManager => "secretsmanager",
         }
     }
 
@@ -40,6 +46,8 @@ impl Service {
             Service::Sns => &[("publish", Level::Publish)],
             Service::Lambda => &[("invoke", Level::Invoke)],
             Service::States => &[("start", Level::Start)],
+            Service::Events => &[("put", Level::Put)],
+            Service::Ssm | Service::SecretsManager => &[("read", Level::Read)],
         }
     }
 
@@ -130,6 +138,9 @@ impl Service {
                 "StartSyncExecution",
                 "StopExecution",
             ],
+            Service::Events => &["DescribeEventBus", "PutEvents"],
+            Service::Ssm => &["GetParameter", "GetParameterHistory", "GetParameters"],
+            Service::SecretsManager => &["DescribeSecret", "GetSecretValue"],
         }
     }
 
@@ -184,6 +195,9 @@ pub fn level_actions(service: Service, level: Level) -> Vec<&'static str> {
         (Service::S3, Level::ReadWrite) => [&BUCKET_READ[..], &BUCKET_WRITE[..]].concat(),
         (Service::Lambda, Level::Invoke) => vec!["InvokeFunction"],
         (Service::States, Level::Start) => vec!["StartExecution"],
+        (Service::Events, Level::Put) => vec!["PutEvents"],
+        (Service::Ssm, Level::Read) => vec!["GetParameter"],
+        (Service::SecretsManager, Level::Read) => vec!["GetSecretValue"],
         _ => vec![],
     };
     let mut seen = std::collections::HashSet::new();
@@ -219,6 +233,9 @@ mod tests {
             Service::S3,
             Service::Lambda,
             Service::States,
+            Service::Events,
+            Service::Ssm,
+            Service::SecretsManager,
         ] {
             for (_, l) in s.levels() {
                 for a in level_actions(s, *l) {

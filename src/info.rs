@@ -68,7 +68,7 @@ pub struct Config {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResourceInfo {
-    /// table, queue, topic, bucket, state_machine.
+    /// table, queue, topic, bucket, bus, state_machine.
     pub kind: &'static str,
     pub name: String,
     /// `None`: not in the deployed stack.
@@ -218,6 +218,9 @@ pub fn assemble(app: &App, read: &Read) -> Info {
     }
     for n in app.buckets.keys() {
         add("bucket", n, names::bucket(n));
+    }
+    for n in app.buses.keys() {
+        add("bus", n, names::bus(n));
     }
     for n in app.state_machines.keys() {
         add("state_machine", n, names::state_machine(n));
@@ -375,6 +378,8 @@ mod tests {
         let yaml = "app: rides
 tables:
   rides: { partition_key: id }
+buses:
+  trips: {}
 functions:
   api:
     triggers:
@@ -483,6 +488,7 @@ functions:
             Ok(match name {
                 "rides-dev" => vec![
                     r("RidesTable", "rides-dev-rides", "AWS::DynamoDB::Table"),
+                    r("TripsBus", "rides-dev-trips", "AWS::Events::EventBus"),
                     r("Nested1x0", "nested-1", crate::state::NESTED_STACK_TYPE),
                 ],
                 "nested-1" => vec![r("ApiFunction", "rides-dev-api", "AWS::Lambda::Function")],
@@ -533,6 +539,11 @@ functions:
             Some("https://xyz.lambda-url.us-east-1.on.aws/")
         );
         assert_eq!(i.resources[0].physical.as_deref(), Some("rides-dev-rides"));
+        let bus = i.resources.iter().find(|r| r.kind == "bus").unwrap();
+        assert_eq!(
+            (bus.name.as_str(), bus.physical.as_deref()),
+            ("trips", Some("rides-dev-trips"))
+        );
         let t = text(&i);
         let api = t
             .lines()

@@ -21,6 +21,7 @@ pub mod names;
 pub mod package;
 pub mod pipeline;
 pub mod schema;
+pub mod secrets;
 pub mod state;
 pub mod synth;
 pub mod watch;

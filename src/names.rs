@@ -140,6 +140,9 @@ pub fn bucket(name: &str) -> String {
 pub fn bucket_policy(name: &str) -> String {
     format!("{}BucketPolicy", pascal(name))
 }
+pub fn bus(name: &str) -> String {
+    format!("{}Bus", pascal(name))
+}
 pub fn layer(name: &str) -> String {
     format!("{}Layer", pascal(name))
 }
@@ -162,6 +165,12 @@ pub const HTTP_API_STAGE: &str = "HttpApiDefaultStage";
 pub const HTTP_API_AUTHORIZER: &str = "HttpApiJwtAuthorizer";
 pub const HTTP_API_ACCESS_LOGS: &str = "HttpApiAccessLogs";
 pub const HTTP_API_URL_OUTPUT: &str = "HttpApiUrl";
+/// The custom domain of the HTTP API (`http.domain`), its mapping to the
+/// `$default` stage, and with a hosted zone its certificate and DNS record.
+pub const HTTP_API_DOMAIN: &str = "HttpApiDomainName";
+pub const HTTP_API_MAPPING: &str = "HttpApiMapping";
+pub const HTTP_API_CERTIFICATE: &str = "HttpApiCertificate";
+pub const HTTP_API_DNS_RECORD: &str = "HttpApiDnsRecord";
 pub const CODE_DEPLOY_APP: &str = "CodeDeployApplication";
 pub const CODE_DEPLOY_ROLE: &str = "CodeDeployServiceRole";
 /// Template parameter holding the artifact bucket, when synth does not know

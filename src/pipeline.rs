@@ -253,6 +253,7 @@ pub fn boundary_policy(app: &App) -> Value {
         crate::synth::policy::VPC_INTERFACE_ACTIONS,
         vec![arn(&format!("ec2:{ra}:*"))],
     ));
+    st.extend(secret_statements(app));
     // What `access.policies` grants on resources outside the app (by literal
     // ARN): the boundary must not take it away again.
     let mut n = 0;
@@ -289,6 +290,131 @@ fn refers_to_template(v: &Value) -> bool {
         Value::Array(a) => a.iter().any(refers_to_template),
         _ => false,
     }
+}
+
+/// Reading the app's secrets (`access.secrets`), for the boundary: each
+/// parameter and secret by name, and `kms:Decrypt` only through SSM or
+/// Secrets Manager.
+fn secret_statements(app: &App) -> Vec<Value> {
+    use crate::manifest::model::SecretSource;
+    let mut params = Vec::new();
+    let mut secrets = Vec::new();
+    for s in app.secrets.values() {
+        match &s.source {
+            SecretSource::Ssm(p) => params.push(json!({
+                "Fn::Sub": crate::synth::refs::ssm_parameter_arn(p)
+            })),
+            SecretSource::SecretsManager(id) => {
+                secrets.push(crate::synth::policy::secretsmanager_arn(id))
+            }
+        }
+    }
+    let mut st = Vec::new();
+    let mut via = Vec::new();
+    if !params.is_empty() {
+        st.push(allow("SecretParameters", &["ssm:GetParameter"], params));
+        via.push("ssm.${AWS::Region}.amazonaws.com");
+    }
+    if !secrets.is_empty() {
+        st.push(allow(
+            "Secrets",
+            &["secretsmanager:GetSecretValue"],
+            secrets,
+        ));
+        via.push("secretsmanager.${AWS::Region}.amazonaws.com");
+    }
+    if !via.is_empty() {
+        let mut kms = allow("SecretsDecrypt", &["kms:Decrypt"], vec![json!("*")]);
+        let via: Vec<Value> = via.into_iter().map(|v| json!({ "Fn::Sub": v })).collect();
+        kms["Condition"] = json!({ "StringEquals": { "kms:ViaService": via } });
+        st.push(kms);
+    }
+    st
+}
+
+/// What the deploy role needs for the HTTP API's custom domain: the domain
+/// name and its API mappings by name; with a hosted zone, the certificate
+/// ACM issues and the records in that one zone.
+fn domain_statements(d: &crate::manifest::model::Domain) -> Vec<Value> {
+    use crate::manifest::model::DomainTls;
+    let api = |path: &str| arn(&format!("apigateway:${{AWS::Region}}::{path}"));
+    let name = &d.name;
+    let mut st = vec![
+        // API Gateway creates a domain name on the collection: it has no
+        // resource of its own yet.
+        allow(
+            "HttpApiDomainCreate",
+            &["apigateway:POST"],
+            vec![api("/domainnames")],
+        ),
+        allow(
+            "HttpApiDomain",
+            &[
+                "apigateway:GET",
+                "apigateway:POST",
+                "apigateway:PUT",
+                "apigateway:PATCH",
+                "apigateway:DELETE",
+            ],
+            vec![
+                api(&format!("/domainnames/{name}")),
+                api(&format!("/domainnames/{name}/*")),
+            ],
+        ),
+    ];
+    let certificates = arn("acm:${AWS::Region}:${AWS::AccountId}:certificate/*");
+    match &d.tls {
+        DomainTls::Certificate(c) => {
+            let cert = c.as_literal().map(|l| json!(l)).unwrap_or(certificates);
+            st.push(allow(
+                "HttpApiDomainCertificate",
+                &["acm:DescribeCertificate"],
+                vec![cert],
+            ));
+        }
+        DomainTls::Zone(zone) => {
+            // ACM grants RequestCertificate only on `*`; the condition keeps
+            // it to this domain name where ACM supports the key.
+            let mut request = allow(
+                "CertificateRequest",
+                &["acm:RequestCertificate"],
+                vec![json!("*")],
+            );
+            request["Condition"] =
+                json!({ "ForAllValues:StringEquals": { "acm:DomainNames": [name] } });
+            st.push(request);
+            st.push(allow(
+                "Certificates",
+                &[
+                    "acm:DescribeCertificate",
+                    "acm:DeleteCertificate",
+                    "acm:AddTagsToCertificate",
+                    "acm:RemoveTagsFromCertificate",
+                    "acm:ListTagsForCertificate",
+                ],
+                vec![certificates],
+            ));
+            let zone = zone
+                .as_literal()
+                .map(|z| format!("hostedzone/{z}"))
+                .unwrap_or_else(|| "hostedzone/*".into());
+            st.push(allow(
+                "DnsRecords",
+                &[
+                    "route53:ChangeResourceRecordSets",
+                    "route53:ListResourceRecordSets",
+                    "route53:GetHostedZone",
+                ],
+                vec![arn(&format!("route53:::{zone}"))],
+            ));
+            st.push(allow(
+                "DnsChanges",
+                &["route53:GetChange"],
+                vec![arn("route53:::change/*")],
+            ));
+        }
+    }
+    st
 }
 
 /// The services AWS manages on the deploy role's behalf, to which it may
@@ -516,6 +642,9 @@ pub fn deploy_policy(app: &App, stacks: &Stacks) -> Value {
             ],
             vec![json!("*")],
         ));
+    }
+    if let Some(d) = &app.http.domain {
+        st.extend(domain_statements(d));
     }
     if has("DynamoDB") {
         st.push(allow(

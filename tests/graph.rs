@@ -158,3 +158,34 @@ functions:
     let empty = ferry::graph::Graph::default();
     svg_texts(&ferry::graph::svg(&empty));
 }
+
+#[test]
+fn buses_and_secrets_are_nodes_with_their_access_on_the_edges() {
+    let path = repo().join("tests/manifests/good/products-api.yaml");
+    let app = ferry::manifest::load(&path, "dev").unwrap_or_else(|e| panic!("{e:?}"));
+    let g = ferry::graph::of(&app);
+    let edge = |from: &str, to: &str| {
+        g.edges
+            .iter()
+            .filter(|e| e.from == from && e.to == to)
+            .map(|e| e.label.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        edge("function:publish", "bus:catalog"),
+        ["put", "on failure"]
+    );
+    assert_eq!(edge("bus:catalog", "function:audit"), ["event rule"]);
+    assert_eq!(edge("function:put", "secret:stripe-key"), ["read"]);
+    assert_eq!(edge("function:put", "secret:db"), ["read"]);
+    let json: serde_json::Value = serde_json::from_str(&ferry::graph::json(&g)).unwrap();
+    assert!(
+        json["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["id"] == "secret:db" && n["kind"] == "secret"),
+        "{json}"
+    );
+    assert_every_node_drawn(&app);
+}

@@ -300,6 +300,9 @@ fn conditions_hold(c: &serde_json::Value, context: &[(&str, &str)]) -> bool {
                 ("StringNotEquals", Some(g)) => want.iter().all(|w| w != g),
                 ("StringNotEquals", None) => true,
                 ("StringLike" | "ArnLike", Some(g)) => want.iter().any(|w| glob(w, g)),
+                // One value in the context; none makes the condition hold.
+                ("ForAllValues:StringEquals", Some(g)) => want.iter().any(|w| w == g),
+                ("ForAllValues:StringEquals", None) => true,
                 ("StringEquals" | "StringLike" | "ArnLike", None) => false,
                 (other, _) => panic!("the evaluator does not know {other}"),
             }
@@ -707,4 +710,119 @@ print(f"checked {len(seen)} of {len(types)} types", file=sys.stderr)
         counts.len() == 2 && counts[0] == counts[1] && counts[0] != "0",
         "{summary}"
     );
+}
+
+/// A custom domain in a hosted zone, secrets and a bus: what the deploy
+/// role and the boundary allow stays with the stage's own names.
+const DOMAIN_APP: &str = "app: shop\nbuses:\n  orders: {}\nsecrets:\n  key: { ssm: \"/shop/${stage}/key\" }\n  db: { secretsmanager: \"shop/${stage}/db\" }\nhttp:\n  domain: { name: \"${stage}.api.example.com\", zone: Z0123456789ABC }\nfunctions:\n  api:\n    triggers: [ { http: GET /orders } ]\n    access: { buses: { orders: put }, secrets: { key: read, db: read } }\n";
+
+#[test]
+fn a_custom_domain_and_secrets_are_allowed_for_their_stage_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ferry.yaml"), DOMAIN_APP).unwrap();
+    let out = init(dir.path(), &["--stages", "dev,prod"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let path = dir.path().join("pipeline.yaml");
+    let errors = cfn_lint_errors(std::slice::from_ref(&path));
+    assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
+    let raw = as_json(&path);
+    no_action_star(&raw["Resources"]);
+    let t = resolve(&raw);
+    let prod = &t["Resources"]["DeployRoleProd"]["Properties"]["Policies"][0]["PolicyDocument"];
+    let api = |path: &str| format!("arn:aws:apigateway:eu-west-1::{path}");
+
+    assert!(allows(prod, "apigateway:POST", &api("/domainnames"), &[]));
+    for action in ["apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"] {
+        assert!(allows(
+            prod,
+            action,
+            &api("/domainnames/prod.api.example.com"),
+            &[]
+        ));
+        assert!(!allows(
+            prod,
+            action,
+            &api("/domainnames/dev.api.example.com"),
+            &[]
+        ));
+        assert!(!allows(
+            prod,
+            action,
+            &api("/domainnames/admin.example.com"),
+            &[]
+        ));
+    }
+    assert!(allows(
+        prod,
+        "apigateway:POST",
+        &api("/domainnames/prod.api.example.com/apimappings"),
+        &[]
+    ));
+    let zone = "arn:aws:route53:::hostedzone/Z0123456789ABC";
+    assert!(allows(prod, "route53:ChangeResourceRecordSets", zone, &[]));
+    assert!(!allows(
+        prod,
+        "route53:ChangeResourceRecordSets",
+        "arn:aws:route53:::hostedzone/ZOTHER",
+        &[]
+    ));
+    let cert = "arn:aws:acm:eu-west-1:111111111111:certificate/abc";
+    assert!(allows(
+        prod,
+        "acm:RequestCertificate",
+        "*",
+        &[("acm:DomainNames", "prod.api.example.com")]
+    ));
+    assert!(!allows(
+        prod,
+        "acm:RequestCertificate",
+        "*",
+        &[("acm:DomainNames", "other.example.com")]
+    ));
+    assert!(allows(prod, "acm:DeleteCertificate", cert, &[]));
+    assert!(!allows(
+        prod,
+        "acm:DeleteCertificate",
+        "arn:aws:acm:eu-west-1:222222222222:certificate/abc",
+        &[]
+    ));
+    assert!(allows(
+        prod,
+        "events:CreateEventBus",
+        "arn:aws:events:eu-west-1:111111111111:event-bus/shop-prod-orders",
+        &[]
+    ));
+
+    // The boundary lets the stage's functions read the stage's secrets,
+    // decrypting only through SSM or Secrets Manager.
+    let b = &t["Resources"]["PermissionsBoundaryProd"]["Properties"]["PolicyDocument"];
+    let param = |p: &str| format!("arn:aws:ssm:eu-west-1:111111111111:parameter/{p}");
+    assert!(allows(b, "ssm:GetParameter", &param("shop/prod/key"), &[]));
+    assert!(!allows(b, "ssm:GetParameter", &param("shop/dev/key"), &[]));
+    assert!(allows(
+        b,
+        "secretsmanager:GetSecretValue",
+        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:shop/prod/db-AbCdEf",
+        &[]
+    ));
+    assert!(!allows(
+        b,
+        "secretsmanager:GetSecretValue",
+        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:shop/dev/db-AbCdEf",
+        &[]
+    ));
+    let key = "arn:aws:kms:eu-west-1:111111111111:key/k";
+    assert!(allows(
+        b,
+        "kms:Decrypt",
+        key,
+        &[("kms:ViaService", "ssm.eu-west-1.amazonaws.com")]
+    ));
+    assert!(!allows(b, "kms:Decrypt", key, &[]));
+    assert!(!allows(
+        b,
+        "kms:Decrypt",
+        key,
+        &[("kms:ViaService", "s3.eu-west-1.amazonaws.com")]
+    ));
 }

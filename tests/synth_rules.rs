@@ -560,3 +560,233 @@ fn the_http_api_stage_writes_access_logs_to_its_own_group() {
     );
     assert!(group["RetentionInDays"].as_u64().is_some());
 }
+
+// ---- buses, secrets, custom domains ----
+
+fn products_api() -> App {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/manifests/good/products-api.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    app_from(&path, &text)
+}
+
+/// The statements of a role's policy that grant `action`.
+fn statements_with<'a>(role: &'a Value, action: &str) -> Vec<&'a Value> {
+    role["Properties"]["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+        .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+        .collect()
+}
+
+#[test]
+fn put_events_is_granted_on_the_apps_bus_only() {
+    let t = template(&products_api());
+    let bus = &t["Resources"]["CatalogBus"];
+    assert_eq!(bus["Type"], "AWS::Events::EventBus");
+    assert_eq!(bus["Properties"]["Name"], "products-dev-catalog");
+    let arn = serde_json::json!({ "Fn::GetAtt": ["CatalogBus", "Arn"] });
+    // `access.buses` and the `{ bus: catalog }` destination of `publish`.
+    let puts = statements_with(&t["Resources"]["PublishRole"], "events:PutEvents");
+    assert_eq!(puts.len(), 2);
+    for s in puts {
+        assert_eq!(s["Action"], serde_json::json!(["events:PutEvents"]));
+        assert_eq!(s["Resource"], serde_json::json!([arn.clone()]));
+    }
+    for (id, role) in resources_of_type(&t, "AWS::IAM::Role") {
+        if id != "PublishRole" {
+            assert!(
+                statements_with(role, "events:PutEvents").is_empty(),
+                "{id} may put events"
+            );
+        }
+    }
+    // The rule listens on that bus and targets the alias.
+    let rule = &t["Resources"]["AuditEvent0"]["Properties"];
+    assert_eq!(
+        rule["EventBusName"],
+        serde_json::json!({ "Ref": "CatalogBus" })
+    );
+    assert_eq!(
+        rule["Targets"][0]["Arn"],
+        serde_json::json!({ "Ref": "AuditAlias" })
+    );
+    let on_failure = &t["Resources"]["PublishEventInvokeConfig"]["Properties"]["DestinationConfig"]
+        ["OnFailure"]["Destination"];
+    assert_eq!(on_failure, &arn);
+}
+
+#[test]
+fn a_bus_outside_the_app_keeps_its_name_and_a_declared_name_wins() {
+    let a = app(
+        "app: x\nbuses: { orders: {} }\nfunctions:\n  f:\n    triggers:\n      - event: { bus: orders, pattern: { source: [a] } }\n      - event: { bus: partner, pattern: { source: [a] } }\n      - event: { bus: \"arn:aws:events:us-east-1:123456789012:event-bus/orders\", pattern: { source: [a] } }\n",
+    );
+    let t = template(&a);
+    let bus = |id: &str| t["Resources"][id]["Properties"]["EventBusName"].clone();
+    assert_eq!(bus("FEvent0"), serde_json::json!({ "Ref": "OrdersBus" }));
+    assert_eq!(bus("FEvent1"), "partner");
+    assert_eq!(
+        bus("FEvent2"),
+        "arn:aws:events:us-east-1:123456789012:event-bus/orders"
+    );
+}
+
+#[test]
+fn reading_a_secret_grants_that_one_parameter_or_secret_and_kms_through_its_service() {
+    let a = app(
+        "app: x\nsecrets:\n  path: { ssm: /shop/x }\n  flat: { ssm: y }\n  named: { secretsmanager: shop/db }\n  arn: { secretsmanager: \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf\" }\nfunctions:\n  ssm: { access: { secrets: { path: read, flat: read } } }\n  sm: { access: { secrets: { named: read, arn: read } } }\n  none: {}\n",
+    );
+    let t = template(&a);
+    let ssm = &t["Resources"]["SsmRole"];
+    let gets = statements_with(ssm, "ssm:GetParameter");
+    let resources: Vec<&Value> = gets.iter().map(|s| &s["Resource"][0]).collect();
+    assert_eq!(
+        resources,
+        [
+            &serde_json::json!({ "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/y" }),
+            &serde_json::json!({ "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/shop/x" }),
+        ]
+    );
+    for s in &gets {
+        assert_eq!(s["Action"], serde_json::json!(["ssm:GetParameter"]));
+        assert_eq!(s["Resource"].as_array().unwrap().len(), 1);
+    }
+    let sm = &t["Resources"]["SmRole"];
+    let secret_resources: Vec<&Value> = statements_with(sm, "secretsmanager:GetSecretValue")
+        .iter()
+        .map(|s| &s["Resource"][0])
+        .collect();
+    assert_eq!(
+        secret_resources,
+        [
+            &serde_json::json!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"),
+            &serde_json::json!({ "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:shop/db-??????" }),
+        ]
+    );
+    // kms:Decrypt once per service, only through that service.
+    for (role, service) in [(ssm, "ssm"), (sm, "secretsmanager")] {
+        let kms = statements_with(role, "kms:Decrypt");
+        assert_eq!(kms.len(), 1, "{kms:?}");
+        assert_eq!(
+            kms[0]["Condition"],
+            serde_json::json!({ "StringEquals": { "kms:ViaService": { "Fn::Sub": format!("{service}.${{AWS::Region}}.amazonaws.com") } } })
+        );
+        assert_eq!(kms[0]["Action"], serde_json::json!(["kms:Decrypt"]));
+    }
+    assert!(statements_with(&t["Resources"]["NoneRole"], "kms:Decrypt").is_empty());
+}
+
+#[test]
+fn a_wildcard_resource_is_only_xray_vpc_or_kms_through_a_service() {
+    let t = template(&products_api());
+    for (id, role) in resources_of_type(&t, "AWS::IAM::Role") {
+        for p in role["Properties"]["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for s in p["PolicyDocument"]["Statement"].as_array().unwrap() {
+                if !s["Resource"].as_array().unwrap().iter().any(|r| r == "*") {
+                    continue;
+                }
+                let acts = s["Action"].as_array().unwrap();
+                let kms = acts == &[serde_json::json!("kms:Decrypt")]
+                    && s["Condition"]["StringEquals"]
+                        .get("kms:ViaService")
+                        .is_some();
+                assert!(kms, "{id}: {s} on *");
+            }
+        }
+    }
+}
+
+#[test]
+fn no_secret_value_or_secret_resource_is_in_any_template() {
+    for stage in ["dev", "prod"] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/manifests/good/products-api.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let a = load_str(&path, &text, stage, &Disk).unwrap();
+        let stacks = synth(&a, &Artifacts::default());
+        let mut all = vec![stacks.root.to_value()];
+        all.extend(stacks.nested.iter().map(|(_, t)| t.to_value()));
+        for t in all {
+            for ty in [
+                "AWS::SSM::Parameter",
+                "AWS::SecretsManager::Secret",
+                "AWS::SecretsManager::SecretTargetAttachment",
+            ] {
+                assert!(resources_of_type(&t, ty).is_empty(), "{ty} in {stage}");
+            }
+            let json = t.to_string();
+            // No dynamic reference that would resolve a value at deploy
+            // time, and no parameter holding one.
+            assert!(!json.contains("{{resolve:"), "{json}");
+            let params: Vec<&String> = t["Parameters"]
+                .as_object()
+                .map(|p| p.keys().collect())
+                .unwrap_or_default();
+            assert!(params.iter().all(|p| *p == "ArtifactBucket"), "{params:?}");
+            // The names are there (the functions read the values by them).
+            assert!(json.contains(&format!("/products/{stage}/stripe-key")));
+        }
+    }
+}
+
+#[test]
+fn a_custom_domain_maps_the_default_stage_with_tls_1_2() {
+    let t = template(&products_api());
+    let d = &t["Resources"]["HttpApiDomainName"]["Properties"];
+    assert_eq!(d["DomainName"], "dev.api.example.com");
+    let conf = &d["DomainNameConfigurations"][0];
+    assert_eq!(conf["SecurityPolicy"], "TLS_1_2");
+    assert_eq!(conf["EndpointType"], "REGIONAL");
+    assert_eq!(
+        conf["CertificateArn"],
+        serde_json::json!({ "Ref": "HttpApiCertificate" })
+    );
+    let cert = &t["Resources"]["HttpApiCertificate"]["Properties"];
+    assert_eq!(cert["ValidationMethod"], "DNS");
+    assert_eq!(
+        cert["DomainValidationOptions"][0]["HostedZoneId"],
+        "Z0123456789ABC"
+    );
+    let mapping = &t["Resources"]["HttpApiMapping"]["Properties"];
+    assert_eq!(
+        mapping["Stage"],
+        serde_json::json!({ "Ref": "HttpApiDefaultStage" })
+    );
+    assert_eq!(mapping["ApiId"], serde_json::json!({ "Ref": "HttpApi" }));
+    let record = &t["Resources"]["HttpApiDnsRecord"]["Properties"];
+    assert_eq!(record["Type"], "A");
+    assert_eq!(
+        record["AliasTarget"]["DNSName"],
+        serde_json::json!({ "Fn::GetAtt": ["HttpApiDomainName", "RegionalDomainName"] })
+    );
+    assert_eq!(
+        record["AliasTarget"]["HostedZoneId"],
+        serde_json::json!({ "Fn::GetAtt": ["HttpApiDomainName", "RegionalHostedZoneId"] })
+    );
+    // `${http.url}` and the output are the custom domain.
+    assert_eq!(
+        t["Outputs"]["HttpApiUrl"]["Value"],
+        "https://dev.api.example.com/"
+    );
+    assert_eq!(
+        t["Resources"]["PutFunction"]["Properties"]["Environment"]["Variables"]["PUBLIC_URL"],
+        "https://dev.api.example.com/"
+    );
+    // With an existing certificate: neither a certificate nor a record.
+    let a = app(
+        "app: x\nhttp:\n  domain: { name: api.example.com, certificate: \"arn:aws:acm:us-east-1:123456789012:certificate/abc\" }\nfunctions:\n  f: { triggers: [ { http: GET /a } ] }\n",
+    );
+    let t = template(&a);
+    assert!(resources_of_type(&t, "AWS::CertificateManager::Certificate").is_empty());
+    assert!(resources_of_type(&t, "AWS::Route53::RecordSet").is_empty());
+    assert_eq!(
+        t["Resources"]["HttpApiDomainName"]["Properties"]["DomainNameConfigurations"][0]["CertificateArn"],
+        "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    );
+}

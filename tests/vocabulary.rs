@@ -106,7 +106,9 @@ fn kitchen_sink() -> Value {
         "defaults": { "memory": 256, "timeout": 10, "runtime": "provided.al2023", "architecture": "arm64",
                       "ephemeral_storage": 512, "log_retention": 30 },
         "parameters": { "Level": { "type": "String", "default": "info" } },
-        "stages": { "dev": { "defaults": { "memory": 512, "timeout": 10, "log_retention": 7,
+        "buses": { "orders": {} },
+        "secrets": { "api-key": { "ssm": "/sink/api-key" } },
+        "stages": { "dev": { "account": "123456789012", "region": "eu-west-1", "defaults": { "memory": 512, "timeout": 10, "log_retention": 7,
                                            "architecture": "x86_64", "ephemeral_storage": 1024 } } },
         "tables": {
             "a-rides": {
@@ -130,7 +132,9 @@ fn kitchen_sink() -> Value {
         "layers": { "shared": { "path": "layer", "architectures": ["arm64"], "runtimes": ["provided.al2023"] } },
         "http": {
             "cors": { "origins": ["https://example.com"], "methods": ["GET"], "max_age": 60 },
-            "jwt": { "issuer": "https://issuer.example.com", "audience": ["app"] }
+            "jwt": { "issuer": "https://issuer.example.com", "audience": ["app"] },
+            "domain": { "name": "${stage}.api.example.com",
+                        "certificate": "arn:aws:acm:eu-west-1:123456789012:certificate/abc" }
         },
         "functions": {
             "a-api": {
@@ -142,7 +146,8 @@ fn kitchen_sink() -> Value {
                 "runtime": "provided.al2023",
                 "access": { "tables": { "a-rides": "read" }, "queues": { "a-free": "send" },
                             "topics": { "alerts": "publish" }, "buckets": { "uploads": "read" },
-                            "functions": { "b-worker": "invoke" }, "state_machines": { "flow": "start" } },
+                            "functions": { "b-worker": "invoke" }, "state_machines": { "flow": "start" },
+                            "buses": { "orders": "put" }, "secrets": { "api-key": "read" } },
                 "triggers": [
                     { "http": "GET /rides", "auth": "jwt" },
                     { "url": { "auth": "iam", "public": true, "cors": { "origins": ["https://example.com"], "max_age": 60 } } },

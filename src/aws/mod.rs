@@ -156,6 +156,36 @@ pub trait Identity {
     fn region(&self) -> String;
 }
 
+/// What SSM or Secrets Manager says about a secret: never its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecretState {
+    /// The parameter's type (`SecureString`, `String`), or for a secret
+    /// `secret`.
+    pub detail: String,
+    /// When the value last changed (RFC 3339), when the service says.
+    pub last_changed: Option<String>,
+}
+
+/// Writing and describing the secrets of `secrets:`. Nothing here reads a
+/// value.
+pub trait Secrets {
+    /// Creates or overwrites (`Overwrite`) an SSM `SecureString`; returns
+    /// the parameter's new version (1 when it was created).
+    fn put_parameter(&self, name: &str, value: &str) -> impl Future<Output = AwsResult<i64>>;
+    /// Creates a Secrets Manager secret with this value. A secret that
+    /// exists already fails with the code `ResourceExistsException`.
+    fn create_secret(&self, name: &str, value: &str) -> impl Future<Output = AwsResult<()>>;
+    /// A new value for an existing secret (by name or ARN).
+    fn put_secret_value(&self, id: &str, value: &str) -> impl Future<Output = AwsResult<()>>;
+    /// `None` when there is no such parameter.
+    fn describe_parameter(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = AwsResult<Option<SecretState>>>;
+    /// `None` when there is no such secret.
+    fn describe_secret(&self, id: &str) -> impl Future<Output = AwsResult<Option<SecretState>>>;
+}
+
 pub trait Roles {
     /// The role's trust policy document, `None` when there is no such role.
     fn trust_policy(&self, role_name: &str) -> impl Future<Output = AwsResult<Option<String>>>;

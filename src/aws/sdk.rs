@@ -27,6 +27,8 @@ pub struct Aws {
     logs: aws_sdk_cloudwatchlogs::Client,
     sqs: aws_sdk_sqs::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    ssm: aws_sdk_ssm::Client,
+    secretsmanager: aws_sdk_secretsmanager::Client,
     region: String,
     endpoint: Option<String>,
 }
@@ -64,6 +66,8 @@ impl Aws {
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             sqs: aws_sdk_sqs::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
+            ssm: aws_sdk_ssm::Client::new(&conf),
+            secretsmanager: aws_sdk_secretsmanager::Client::new(&conf),
             region,
             endpoint,
         })
@@ -411,6 +415,100 @@ impl Identity for Aws {
 
     fn region(&self) -> String {
         self.region.clone()
+    }
+}
+
+/// A service's timestamp as RFC 3339.
+fn rfc3339(t: &aws_smithy_types::DateTime) -> Option<String> {
+    t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+}
+
+impl Secrets for Aws {
+    async fn put_parameter(&self, name: &str, value: &str) -> AwsResult<i64> {
+        let out = self
+            .ssm
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| err("PutParameter", e))?;
+        Ok(out.version())
+    }
+
+    async fn create_secret(&self, name: &str, value: &str) -> AwsResult<()> {
+        self.secretsmanager
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .map_err(|e| err("CreateSecret", e))?;
+        Ok(())
+    }
+
+    async fn put_secret_value(&self, id: &str, value: &str) -> AwsResult<()> {
+        self.secretsmanager
+            .put_secret_value()
+            .secret_id(id)
+            .secret_string(value)
+            .send()
+            .await
+            .map_err(|e| err("PutSecretValue", e))?;
+        Ok(())
+    }
+
+    async fn describe_parameter(&self, name: &str) -> AwsResult<Option<SecretState>> {
+        use aws_sdk_ssm::types::ParameterStringFilter;
+        let filter = ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .values(name)
+            .build()
+            .map_err(|e| AwsError {
+                code: None,
+                message: format!("DescribeParameters: {e}"),
+            })?;
+        let out = self
+            .ssm
+            .describe_parameters()
+            .parameter_filters(filter)
+            .send()
+            .await
+            .map_err(|e| err("DescribeParameters", e))?;
+        Ok(out
+            .parameters()
+            .iter()
+            .find(|p| p.name() == Some(name))
+            .map(|p| SecretState {
+                detail: p
+                    .r#type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                last_changed: p.last_modified_date().and_then(rfc3339),
+            }))
+    }
+
+    async fn describe_secret(&self, id: &str) -> AwsResult<Option<SecretState>> {
+        match self
+            .secretsmanager
+            .describe_secret()
+            .secret_id(id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(SecretState {
+                detail: "secret".into(),
+                last_changed: out
+                    .last_changed_date()
+                    .or(out.created_date())
+                    .and_then(rfc3339),
+            })),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(err("DescribeSecret", e)),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! commands that talk to AWS.
 
 mod local;
+mod secrets;
 mod stack;
 
 use std::io::{IsTerminal, Write};
@@ -108,6 +109,19 @@ pub enum PipelineCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SecretsCommand {
+    /// Write a secret's value for the stage: read from standard input, or
+    /// typed without echo on a terminal
+    Set {
+        /// The secret (its name under `secrets:`)
+        name: String,
+    },
+    /// The app's secrets: kind, name in AWS, type and last change (never
+    /// the values)
+    List,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -256,6 +270,10 @@ pub enum Command {
         /// change set); anything else takes the change-set path
         #[arg(long)]
         hotswap: bool,
+        /// On a protected stage, confirm --allow-data-loss without a terminal:
+        /// the stage's name
+        #[arg(long, value_name = "STAGE")]
+        confirm_stage: Option<String>,
     },
     /// Rebuild and hotswap functions on every saved change, and tail their logs
     Watch {
@@ -281,6 +299,15 @@ pub enum Command {
         /// Delete without asking (required without a terminal)
         #[arg(long, short = 'y')]
         yes: bool,
+        /// On a protected stage, confirm without a terminal: the stage's name
+        #[arg(long, value_name = "STAGE")]
+        confirm_stage: Option<String>,
+    },
+    /// Write or list the values of `secrets:` in SSM or Secrets Manager
+    /// (values are never printed)
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
     },
     /// Invoke a deployed function through its alias
     Invoke {
@@ -449,6 +476,7 @@ fn run(cli: &Cli) -> Outcome {
         Command::Graph { format, out } => graph(cli, *format, out.as_deref()),
         Command::Synth { out, format } => synth(cli, out.as_deref(), *format),
         Command::Local { command } => local::run(cli, command),
+        Command::Secrets { command } => secrets::run(cli, command),
         Command::Schema { format } => {
             match format {
                 SchemaFormat::Json => println!("{}", crate::schema::json()),

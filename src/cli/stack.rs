@@ -123,7 +123,12 @@ pub(super) async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure
 async fn run_async(cli: &Cli) -> Outcome {
     match &cli.command {
         Command::Bootstrap => {
-            let aws = connect(cli, None).await?;
+            // The stage's region (and account) when run in an app.
+            let app = bootstrap_app(cli)?;
+            let aws = connect(cli, app.as_ref()).await?;
+            if let Some(app) = &app {
+                deploy::check_account(&aws, app).await?;
+            }
             let ui = ui(cli);
             let pending = Pending::default();
             let stack = deploy::interruptible(
@@ -153,13 +158,18 @@ async fn run_async(cli: &Cli) -> Outcome {
             allow_data_loss,
             no_build,
             hotswap,
+            confirm_stage,
         } => {
             let app = load(cli)?;
             if *hotswap {
                 deploy::check_hotswap_allowed(&app, "hotswap").map_err(Failure::from)?;
             }
-            let record = artifacts(cli, &app, *no_build)?;
+            if *allow_data_loss {
+                typed_stage(&app, "deploy --allow-data-loss", confirm_stage.as_deref())?;
+            }
             let aws = connect(cli, Some(&app)).await?;
+            deploy::check_account(&aws, &app).await?;
+            let record = artifacts(cli, &app, *no_build)?;
             let ui = ui(cli);
             let opts = deploy::Options {
                 yes: *yes,
@@ -188,6 +198,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let app = load(cli)?;
             deploy::check_hotswap_allowed(&app, "watch").map_err(Failure::from)?;
             let aws = connect(cli, Some(&app)).await?;
+            deploy::check_account(&aws, &app).await?;
             let ui = ui(cli);
             let load_app = || {
                 load(cli).map_err(|e| match e {
@@ -238,8 +249,9 @@ async fn run_async(cli: &Cli) -> Outcome {
             if *pipeline_boundary {
                 app = crate::package::with_pipeline_boundary(app);
             }
-            let record = artifacts(cli, &app, *no_build)?;
             let aws = connect(cli, Some(&app)).await?;
+            deploy::check_account(&aws, &app).await?;
+            let record = artifacts(cli, &app, *no_build)?;
             let ui = ui(cli);
             let prefix = crate::package::normalize_prefix(prefix.as_deref());
             let p = crate::package::package(&aws, &app, &record, bucket, &prefix, out, &ui)
@@ -264,6 +276,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             let app = load(cli)?;
             let record = crate::build::read_record(&app);
             let aws = connect(cli, Some(&app)).await?;
+            deploy::check_account(&aws, &app).await?;
             let ui = ui(cli);
             let pending = Pending::default();
             let rows = deploy::interruptible(
@@ -304,9 +317,11 @@ async fn run_async(cli: &Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Destroy { yes } => {
+        Command::Destroy { yes, confirm_stage } => {
             let app = load(cli)?;
+            typed_stage(&app, "destroy", confirm_stage.as_deref())?;
             let aws = connect(cli, Some(&app)).await?;
+            deploy::check_account(&aws, &app).await?;
             let ui = ui(cli);
             let left = deploy::destroy(&aws, &app, *yes, &ui, cli.wait_timeout)
                 .await
@@ -504,6 +519,40 @@ async fn run_async(cli: &Cli) -> Outcome {
         }
         _ => unreachable!("dispatched by cli::run"),
     }
+}
+
+/// `bootstrap` in an app: the manifest (`-f`, or found from here) for its
+/// stage's region and account; `None` outside an app.
+fn bootstrap_app(cli: &Cli) -> Result<Option<App>, Failure> {
+    let found = cli.manifest.is_some()
+        || std::env::current_dir()
+            .ok()
+            .and_then(|d| crate::manifest::find(&d))
+            .is_some();
+    if found { load(cli).map(Some) } else { Ok(None) }
+}
+
+/// On a protected stage, the stage typed back: `--confirm-stage`, else a
+/// prompt on a terminal; refused otherwise (see `deploy::check_stage_typed`).
+fn typed_stage(app: &App, what: &str, given: Option<&str>) -> Result<(), Failure> {
+    if !app.protected {
+        return Ok(());
+    }
+    let interactive = std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none();
+    let typed = match given {
+        Some(g) => Some(g.to_string()),
+        None if interactive => {
+            eprint!("{} ", deploy::stage_prompt(app));
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+            Some(line)
+        }
+        None => None,
+    };
+    deploy::check_stage_typed(app, what, typed.as_deref()).map_err(Failure::from)
 }
 
 /// The functions named on the command line (each checked), or every

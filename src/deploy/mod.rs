@@ -882,6 +882,49 @@ pub fn check_hotswap_allowed(app: &App, what: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses credentials of another account than the one the stage is bound
+/// to (`stages.<name>.account`), before anything is changed. Asks STS only
+/// when the stage names an account.
+pub async fn check_account<A: Identity>(aws: &A, app: &App) -> Result<(), Error> {
+    let Some(bound) = &app.account else {
+        return Ok(());
+    };
+    let actual = aws.account_id().await?;
+    if &actual != bound {
+        return Err(Error::Stopped(format!(
+            "stage {} is bound to account {bound}; these credentials are for {actual}.\nnothing was changed; use credentials (--profile) of account {bound}",
+            app.stage
+        )));
+    }
+    Ok(())
+}
+
+/// On a `protected` stage, `what` (destroy, deploy --allow-data-loss)
+/// needs the stage's name typed back: `typed` is what was typed at the
+/// prompt or given as `--confirm-stage`; `None` when neither was possible
+/// (no terminal, no flag).
+pub fn check_stage_typed(app: &App, what: &str, typed: Option<&str>) -> Result<(), Error> {
+    if !app.protected {
+        return Ok(());
+    }
+    match typed.map(str::trim) {
+        Some(t) if t == app.stage => Ok(()),
+        Some(t) => Err(Error::Stopped(format!(
+            "`{t}` is not the stage name `{}`: {what} refused, nothing was changed",
+            app.stage
+        ))),
+        None => Err(Error::Stopped(format!(
+            "stage {} is protected: {what} needs the stage name typed back, and there is no terminal to ask on.\npass --confirm-stage {} to confirm; nothing was changed",
+            app.stage, app.stage
+        ))),
+    }
+}
+
+/// The prompt of [`check_stage_typed`] on a terminal.
+pub fn stage_prompt(app: &App) -> String {
+    format!("type the stage name ({}) to confirm:", app.stage)
+}
+
 /// `--hotswap`: the outcome when only function code changed (or nothing);
 /// `None` to take the change-set path, after saying why.
 async fn try_hotswap<A: CloudFormation + FunctionCode>(

@@ -1,5 +1,6 @@
 //! The app as a picture, from the manifest alone: triggers -> functions ->
-//! the tables, queues, topics, buckets, buses and state machines they use,
+//! the tables, queues, topics, buckets, buses, secrets and state machines
+//! they use,
 //! each edge labelled with its access level, actions or trigger settings.
 //!
 //! Pure: `of` turns the model into a `Graph` (nodes and edges, the JSON of
@@ -14,7 +15,8 @@ use serde::Serialize;
 
 use crate::iam;
 use crate::manifest::model::{
-    App, BucketEvent, Destination, Function, Grant, HttpAuth, StreamSource, Trigger, TriggerKind,
+    App, BucketEvent, BusRef, Destination, Function, Grant, HttpAuth, StreamSource, Trigger,
+    TriggerKind,
 };
 
 /// What a node stands for.
@@ -37,6 +39,8 @@ pub enum Kind {
     Queue,
     Topic,
     Bucket,
+    /// An SSM parameter or Secrets Manager secret of `secrets:`.
+    Secret,
 }
 
 impl Kind {
@@ -61,6 +65,7 @@ impl Kind {
             Kind::Queue => "queue",
             Kind::Topic => "topic",
             Kind::Bucket => "bucket",
+            Kind::Secret => "secret",
         }
     }
 
@@ -78,6 +83,7 @@ impl Kind {
             Kind::Queue => "queue",
             Kind::Topic => "topic",
             Kind::Bucket => "bucket",
+            Kind::Secret => "secret",
         }
     }
 
@@ -92,6 +98,7 @@ impl Kind {
             Kind::Table => ("#dbeafe", "#1d4ed8"),
             Kind::Queue | Kind::Topic => ("#dcfce7", "#15803d"),
             Kind::Bucket => ("#fef9c3", "#a16207"),
+            Kind::Secret => ("#f1f5f9", "#334155"),
         }
     }
 }
@@ -190,6 +197,12 @@ pub fn of(app: &App) -> Graph {
     for name in app.buckets.keys() {
         g.node(Kind::Bucket, name);
     }
+    for name in app.buses.keys() {
+        g.node(Kind::Bus, name);
+    }
+    for name in app.secrets.keys() {
+        g.node(Kind::Secret, name);
+    }
     let rank = |k: Kind| match k {
         k if k.is_source() => 0,
         Kind::Function => 1,
@@ -260,12 +273,20 @@ fn triggers(g: &mut Graph, target: &str, triggers: &[Trigger], owner: &str) {
                 let bus = e
                     .bus
                     .as_ref()
-                    .map(ToString::to_string)
+                    .map(bus_label)
                     .unwrap_or_else(|| "default".to_string());
                 (g.node(Kind::Bus, &bus), "event rule".to_string())
             }
         };
         g.edge(from, target.to_string(), label);
+    }
+}
+
+/// A bus of the app by its name in the manifest, another as written.
+fn bus_label(b: &BusRef) -> String {
+    match b {
+        BusRef::App(name) => name.clone(),
+        BusRef::External(i) => i.to_string(),
     }
 }
 
@@ -291,6 +312,8 @@ fn access(g: &mut Graph, name: &str, f: &Function) {
         (Kind::Bucket, iam::Service::S3, &a.buckets),
         (Kind::Function, iam::Service::Lambda, &a.functions),
         (Kind::StateMachine, iam::Service::States, &a.state_machines),
+        (Kind::Bus, iam::Service::Events, &a.buses),
+        (Kind::Secret, iam::Service::Ssm, &a.secrets),
     ];
     for (kind, service, grants) in lists {
         for (target, grant) in grants {
@@ -326,7 +349,7 @@ fn destinations(g: &mut Graph, name: &str, f: &Function) {
             Destination::Queue(q) => g.node(Kind::Queue, q),
             Destination::Topic(t) => g.node(Kind::Topic, t),
             Destination::Function(f) => g.node(Kind::Function, f),
-            Destination::Bus(b) => g.node(Kind::Bus, &b.to_string()),
+            Destination::Bus(b) => g.node(Kind::Bus, &bus_label(b)),
         };
         g.edge(me.clone(), to, label);
     }

@@ -14,7 +14,7 @@ use super::environment::{self, Context};
 use super::instance::{Outcome, Result};
 use super::pool::Pool;
 use crate::manifest::interp::Section;
-use crate::manifest::model::{App, AsyncConfig, Destination, Duration as Secs};
+use crate::manifest::model::{App, AsyncConfig, BusRef, Destination, Duration as Secs};
 
 /// Lambda's policy when the function sets no `async:`.
 pub fn default_policy() -> AsyncConfig {
@@ -242,7 +242,8 @@ fn deliver(
             n.clone(),
             arn_of(app, Section::Functions, n, cx),
         ),
-        Destination::Bus(b) => {
+        Destination::Bus(BusRef::App(n)) => ("bus", n.clone(), arn_of(app, Section::Buses, n, cx)),
+        Destination::Bus(BusRef::External(b)) => {
             let v = environment::value(app, b, cx);
             let arn = if v.starts_with("arn:") {
                 v.clone()

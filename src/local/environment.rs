@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::manifest::interp::{Attr, Interp, Part, Pseudo, Ref, Section};
-use crate::manifest::model::{App, Function, Tree};
+use crate::manifest::model::{App, Function, SecretSource, Tree};
 use crate::names;
 
 /// The account id ARNs are built with locally: moto's default account, so
@@ -270,6 +270,29 @@ pub fn resolve(app: &App, r: &Ref, cx: &Context) -> String {
                     physical(name)
                 )
             }
+            (Section::Buses, Attr::Name) => physical(name),
+            (Section::Buses, _) => {
+                format!(
+                    "arn:aws:events:{region}:{acct}:event-bus/{}",
+                    physical(name)
+                )
+            }
+            // The name a function reads the value by: the value itself stays
+            // in SSM or Secrets Manager (AWS, or an emulator through
+            // `--endpoint-url`).
+            (Section::Secrets, attr) => match app.secrets.get(name).map(|s| &s.source) {
+                Some(SecretSource::Ssm(p)) if *attr == Attr::Arn => format!(
+                    "arn:aws:ssm:{region}:{acct}:parameter/{}",
+                    p.strip_prefix('/').unwrap_or(p)
+                ),
+                Some(SecretSource::SecretsManager(id))
+                    if *attr == Attr::Arn && !id.starts_with("arn:") =>
+                {
+                    format!("arn:aws:secretsmanager:{region}:{acct}:secret:{id}")
+                }
+                Some(SecretSource::Ssm(id) | SecretSource::SecretsManager(id)) => id.clone(),
+                None => format!("<{r}>"),
+            },
             (Section::Layers | Section::Parameters, _) => format!("<{r}>"),
         },
     }
@@ -351,5 +374,37 @@ mod tests {
             "http://localhost:5000/123456789012/shop-dev-jobs.fifo"
         );
         assert_eq!(env["AWS_REGION"], "us-west-2");
+    }
+
+    #[test]
+    fn buses_and_secrets_resolve_to_names_never_values() {
+        let text = "app: shop\nregion: eu-west-1\nbuses:\n  orders: {}\nsecrets:\n  key: { ssm: \"/shop/${stage}/key\" }\n  db: { secretsmanager: shop/db }\nfunctions:\n  api:\n    environment:\n      BUS: ${buses.orders.name}\n      BUS_ARN: ${buses.orders.arn}\n      KEY: ${secrets.key.name}\n      KEY_ARN: ${secrets.key.arn}\n      DB: ${secrets.db.name}\n      DB_ARN: ${secrets.db.arn}\n";
+        let app = crate::manifest::load_str(
+            std::path::Path::new("ferry.yaml"),
+            text,
+            "dev",
+            &crate::manifest::Disk,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let cx = Context::new(&app, None, None, 9000);
+        let env: std::collections::BTreeMap<String, String> =
+            variables(&app, "api", &app.functions["api"], Path::new("/b/api"), &cx)
+                .into_iter()
+                .collect();
+        assert_eq!(env["BUS"], "shop-dev-orders");
+        assert_eq!(
+            env["BUS_ARN"],
+            "arn:aws:events:eu-west-1:123456789012:event-bus/shop-dev-orders"
+        );
+        assert_eq!(env["KEY"], "/shop/dev/key");
+        assert_eq!(
+            env["KEY_ARN"],
+            "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/dev/key"
+        );
+        assert_eq!(env["DB"], "shop/db");
+        assert_eq!(
+            env["DB_ARN"],
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db"
+        );
     }
 }

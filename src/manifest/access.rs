@@ -45,6 +45,10 @@ pub fn access(cx: &mut Cx, n: &Node) -> Option<Access> {
         Section::StateMachines,
         Service::States,
     );
+    let buses = grants(cx, &mut f, "buses", Section::Buses, Service::Events);
+    let secrets = f
+        .opt(cx, "secrets", super::secrets::access)
+        .unwrap_or_default();
     let mut wildcards = Vec::new();
     let policies = f
         .opt(cx, "policies", |cx, n| {
@@ -72,6 +76,8 @@ pub fn access(cx: &mut Cx, n: &Node) -> Option<Access> {
     f.finish(cx);
     Some(Access {
         tables,
+        buses,
+        secrets,
         queues,
         topics,
         buckets,

@@ -51,7 +51,7 @@ pub fn decode_app(
     let base_dir = cx.file.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut f = cx.fields(root, &vocab::ROOT)?;
 
-    let read = read(cx, &mut f, &base_dir, files);
+    let read = read(cx, &mut f, &base_dir, files, stage);
     let stages_unreadable = unreadable_section(entries, "stages");
     let selected = stage::select(
         cx,
@@ -164,10 +164,12 @@ struct Read {
     buckets: BTreeMap<String, Bucket>,
     layers: BTreeMap<String, Layer>,
     http: Http,
+    buses: BTreeMap<String, Bus>,
+    secrets: BTreeMap<String, Secret>,
 }
 
 /// Reads the keys and sections that do not depend on the stage.
-fn read(cx: &mut Cx, f: &mut Fields, base_dir: &Path, files: &dyn Files) -> Read {
+fn read(cx: &mut Cx, f: &mut Fields, base_dir: &Path, files: &dyn Files, stage: &str) -> Read {
     let name = f.req(cx, "app", |cx, n| {
         let s = cx.string(n)?;
         if !valid_name(&s) {
@@ -181,7 +183,7 @@ fn read(cx: &mut Cx, f: &mut Fields, base_dir: &Path, files: &dyn Files) -> Read
     });
     let region = f.opt(cx, "region", |cx, n| {
         let s = cx.string(n)?;
-        if !valid_region(&s) {
+        if !super::stage::valid_region(&s) {
             cx.error(
                 n.pos,
                 format!("invalid region `{s}`: expected a region such as `us-east-1`"),
@@ -226,7 +228,18 @@ fn read(cx: &mut Cx, f: &mut Fields, base_dir: &Path, files: &dyn Files) -> Read
             Some(decode_layers(cx, n, base_dir, files))
         })
         .unwrap_or_default();
-    let http = f.opt(cx, "http", decode_http).unwrap_or_default();
+    let app = name.as_deref().unwrap_or_default();
+    let http = f
+        .opt(cx, "http", |cx, n| decode_http(cx, n, app, stage))
+        .unwrap_or_default();
+    let buses = f
+        .opt(cx, "buses", |cx, n| Some(super::buses::decode(cx, n)))
+        .unwrap_or_default();
+    let secrets = f
+        .opt(cx, "secrets", |cx, n| {
+            Some(super::secrets::decode(cx, n, app, stage))
+        })
+        .unwrap_or_default();
     Read {
         name,
         region,
@@ -240,6 +253,8 @@ fn read(cx: &mut Cx, f: &mut Fields, base_dir: &Path, files: &dyn Files) -> Read
         buckets,
         layers,
         http,
+        buses,
+        secrets,
     }
 }
 
@@ -259,7 +274,7 @@ fn lower(cx: &Cx, read: Read, selected: Selected, staged: Staged, stage: &str) -
         manifest: cx.file.clone(),
         name: read.name.unwrap_or_default(),
         stage: stage.to_string(),
-        region: read.region,
+        region: selected.region.or(read.region),
         permissions_boundary: read.permissions_boundary,
         parameters: selected.parameters,
         tables: read.tables,
@@ -273,6 +288,9 @@ fn lower(cx: &Cx, read: Read, selected: Selected, staged: Staged, stage: &str) -
         outputs: staged.outputs,
         tags: selected.tags.over(staged.tags),
         protected: selected.protected,
+        buses: read.buses,
+        secrets: read.secrets,
+        account: selected.account,
     }
 }
 
@@ -314,18 +332,4 @@ fn valid_policy_arn(s: &str) -> bool {
         && resource.strip_prefix("policy/").is_some_and(|n| {
             !n.is_empty() && !n.ends_with('/') && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_/".contains(&b))
         }))
-}
-
-fn valid_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -15,6 +15,7 @@ pub fn check(cx: &mut Cx, app: &App, declared: &Declared) {
     check_function_urls(cx, app);
     check_bucket_overlaps(cx, app);
     check_logical_ids(cx, app);
+    super::domain::check(cx, app);
 }
 
 /// Two entries whose names differ only in ways PascalCase drops (`a-1` and
@@ -43,6 +44,9 @@ fn check_logical_ids(cx: &mut Cx, app: &App) {
     }
     for (n, l) in &app.layers {
         claims.push((names::layer(n), format!("layer `{n}`"), &l.loc));
+    }
+    for (n, b) in &app.buses {
+        claims.push((names::bus(n), format!("bus `{n}`"), &b.loc));
     }
     for (n, m) in &app.state_machines {
         for id in [

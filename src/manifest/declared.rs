@@ -38,6 +38,8 @@ impl Declared {
             Section::StateMachines,
             Section::Layers,
             Section::Parameters,
+            Section::Buses,
+            Section::Secrets,
         ] {
             if unreadable_section(root, section.key()) {
                 broken.insert(section);

@@ -1,7 +1,7 @@
 //! Destinations of failed or finished invocations: a queue, a topic, a
 //! function or an event bus, for async invocation and stream triggers.
 
-use super::declared::named_ref;
+use super::declared::{Declared, named_ref};
 use super::decode::Cx;
 use super::interp::Section;
 use super::model::Destination;
@@ -9,7 +9,12 @@ use super::yaml::Node;
 
 /// `{ queue: x }`, `{ topic: x }`, `{ function: x }` or `{ bus: name-or-arn }`,
 /// limited to `kinds`.
-pub fn destination(cx: &mut Cx, n: &Node, kinds: &[&'static str]) -> Option<Destination> {
+pub fn destination(
+    cx: &mut Cx,
+    n: &Node,
+    kinds: &[&'static str],
+    declared: &Declared,
+) -> Option<Destination> {
     let mut f = cx.map(n)?;
     let present: Vec<&'static str> = kinds.iter().copied().filter(|k| f.has(k)).collect();
     if present.len() != 1 {
@@ -36,7 +41,9 @@ pub fn destination(cx: &mut Cx, n: &Node, kinds: &[&'static str]) -> Option<Dest
         "function" => f
             .opt(cx, "function", |cx, v| named_ref(cx, v, Section::Functions))
             .map(Destination::Function),
-        _ => f.opt(cx, "bus", |cx, v| cx.interp(v)).map(Destination::Bus),
+        _ => f
+            .opt(cx, "bus", |cx, v| super::buses::bus_ref(cx, v, declared))
+            .map(Destination::Bus),
     };
     f.finish(cx);
     out

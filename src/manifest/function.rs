@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::access::access;
+use super::declared::Declared;
 use super::declared::named_ref;
 use super::decode::Cx;
 use super::destination::destination;
@@ -75,7 +76,7 @@ pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<Str
                 cx.list(n, |cx, t| decode_trigger(cx, t, known, timeout_known.then_some((&key.name, timeout))))
             })
             .unwrap_or_default();
-        let async_config = f.opt(cx, "async", async_config);
+        let async_config = f.opt(cx, "async", |cx, n| async_config(cx, n, known.declared));
         let concurrency = f.opt(cx, "concurrency", concurrency).unwrap_or_default();
         let deployment = f
             .opt(cx, "deployment", |cx, n| {
@@ -189,7 +190,7 @@ fn is_role_arn(s: &str) -> bool {
         && parts[5].len() > 5
 }
 
-fn async_config(cx: &mut Cx, n: &Node) -> Option<AsyncConfig> {
+fn async_config(cx: &mut Cx, n: &Node, declared: &Declared) -> Option<AsyncConfig> {
     let mut f = cx.fields(n, &vocab::ASYNC)?;
     let retries = f
         .int(cx, "retries")
@@ -200,10 +201,10 @@ fn async_config(cx: &mut Cx, n: &Node) -> Option<AsyncConfig> {
         .or_else(|| f.default_duration("max_event_age"))
         .unwrap_or_default();
     let all = ["queue", "topic", "function", "bus"];
-    let on_success = f.opt(cx, "on_success", |cx, n| destination(cx, n, &all));
-    let on_failure = f.opt(cx, "on_failure", |cx, n| destination(cx, n, &all));
+    let on_success = f.opt(cx, "on_success", |cx, n| destination(cx, n, &all, declared));
+    let on_failure = f.opt(cx, "on_failure", |cx, n| destination(cx, n, &all, declared));
     let dead_letter = f.opt(cx, "dead_letter", |cx, n| {
-        destination(cx, n, &["queue", "topic"])
+        destination(cx, n, &["queue", "topic"], declared)
     });
     f.finish(cx);
     Some(AsyncConfig {

@@ -6,9 +6,12 @@ use super::model::*;
 use super::vocab;
 use super::yaml::Node;
 
-pub fn decode_http(cx: &mut Cx, node: &Node) -> Option<Http> {
+pub fn decode_http(cx: &mut Cx, node: &Node, app: &str, stage: &str) -> Option<Http> {
     let mut f = cx.fields(node, &vocab::HTTP)?;
     let cors = f.opt(cx, "cors", cors);
+    let domain = f.opt(cx, "domain", |cx, n| {
+        super::domain::decode(cx, n, app, stage)
+    });
     let jwt = f.opt(cx, "jwt", |cx, n| {
         let mut f = cx.fields(n, &vocab::JWT)?;
         let issuer = f.req(cx, "issuer", |cx, n| cx.interp(n));
@@ -27,7 +30,7 @@ pub fn decode_http(cx: &mut Cx, node: &Node) -> Option<Http> {
         })
     });
     f.finish(cx);
-    Some(Http { cors, jwt })
+    Some(Http { cors, jwt, domain })
 }
 
 /// CORS settings, for the HTTP API and for function URLs.

@@ -18,6 +18,8 @@ pub enum Section {
     StateMachines,
     Layers,
     Parameters,
+    Buses,
+    Secrets,
 }
 
 impl Section {
@@ -31,6 +33,8 @@ impl Section {
             Section::StateMachines => "state_machines",
             Section::Layers => "layers",
             Section::Parameters => "parameters",
+            Section::Buses => "buses",
+            Section::Secrets => "secrets",
         }
     }
 
@@ -45,6 +49,8 @@ impl Section {
             Section::StateMachines => "state machine",
             Section::Layers => "layer",
             Section::Parameters => "parameter",
+            Section::Buses => "bus",
+            Section::Secrets => "secret",
         }
     }
 
@@ -57,17 +63,20 @@ impl Section {
             Section::Buckets => &[Attr::Name, Attr::Arn],
             Section::Functions => &[Attr::Name, Attr::Arn],
             Section::StateMachines => &[Attr::Arn, Attr::Name],
+            Section::Buses | Section::Secrets => &[Attr::Name, Attr::Arn],
             Section::Layers | Section::Parameters => &[],
         }
     }
 
-    const REFERABLE: [Section; 6] = [
+    const REFERABLE: [Section; 8] = [
         Section::Tables,
         Section::Queues,
         Section::Topics,
         Section::Buckets,
         Section::Functions,
         Section::StateMachines,
+        Section::Buses,
+        Section::Secrets,
     ];
 }
 
@@ -251,7 +260,7 @@ pub fn parse(s: &str) -> Result<Interp, InterpError> {
     Ok(Interp { parts })
 }
 
-const ROOTS: [&str; 11] = [
+const ROOTS: [&str; 13] = [
     "app",
     "stage",
     "aws",
@@ -262,6 +271,8 @@ const ROOTS: [&str; 11] = [
     "buckets",
     "functions",
     "state_machines",
+    "buses",
+    "secrets",
     "http",
 ];
 
@@ -329,7 +340,11 @@ fn parse_ref(body: &str) -> Result<Ref, (String, Option<String>)> {
                                 section.noun(),
                                 attrs.join(", ")
                             ),
-                            did_you_mean(attr, attrs.iter().copied()),
+                            did_you_mean(attr, attrs.iter().copied()).or_else(|| {
+                                (section == Section::Secrets).then(|| {
+                                    "a secret's value never enters the template: pass its name, and let the function read the value (access.secrets: read)".to_string()
+                                })
+                            }),
                         )),
                     }
                 }

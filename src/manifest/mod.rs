@@ -3,16 +3,19 @@
 //!
 //! `yaml` keeps spans, `decode` walks the tree collecting diagnostics,
 //! `app` reads the top level and hands each section to its decoder (`stage`,
-//! `resources`, `function`, `machines`, `http`, `outputs`, ...), `interp`
-//! parses `${...}` references, `schedule` checks schedule expressions, and
-//! `check` applies the rules that span sections.
+//! `resources`, `buses`, `secrets`, `function`, `machines`, `http` with
+//! `domain`, `outputs`, ...), every mapping read through its declared shape
+//! (`vocab`), `interp` parses `${...}` references, `schedule` checks
+//! schedule expressions, and `check` applies the rules that span sections.
 
 pub mod access;
 pub mod app;
+pub mod buses;
 pub mod check;
 pub mod declared;
 pub mod decode;
 pub mod destination;
+pub mod domain;
 pub mod files;
 pub mod function;
 pub mod http;
@@ -24,6 +27,7 @@ pub mod model;
 pub mod outputs;
 pub mod resources;
 pub mod schedule;
+pub mod secrets;
 pub mod settings;
 pub mod stage;
 pub mod trigger;

@@ -125,8 +125,17 @@ pub struct App {
     pub outputs: BTreeMap<String, Interp>,
     /// Stack tags, the stage's merged over the app's. Literal values.
     pub tags: BTreeMap<String, String>,
-    /// The stage is `protected`: no hotswap, no watch.
+    /// The stage is `protected`: no hotswap, no watch; `destroy` and
+    /// `deploy --allow-data-loss` need the stage typed back.
     pub protected: bool,
+    /// EventBridge buses of the app (`buses:`).
+    pub buses: BTreeMap<String, Bus>,
+    /// Secrets the app's functions read at run time (`secrets:`): names
+    /// only, never values.
+    pub secrets: BTreeMap<String, Secret>,
+    /// The AWS account the stage is bound to (`stages.<name>.account`):
+    /// commands that change the stack refuse other credentials.
+    pub account: Option<String>,
 }
 
 impl App {
@@ -456,11 +465,16 @@ pub enum Level {
     Publish,
     Invoke,
     Start,
+    Put,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Access {
     pub tables: BTreeMap<String, Grant>,
+    /// Buses of the app: `put`.
+    pub buses: BTreeMap<String, Grant>,
+    /// Secrets of the app: `read`.
+    pub secrets: BTreeMap<String, Grant>,
     pub queues: BTreeMap<String, Grant>,
     pub topics: BTreeMap<String, Grant>,
     pub buckets: BTreeMap<String, Grant>,
@@ -476,6 +490,8 @@ pub struct Access {
 impl Access {
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
+            && self.buses.is_empty()
+            && self.secrets.is_empty()
             && self.queues.is_empty()
             && self.topics.is_empty()
             && self.buckets.is_empty()
@@ -610,8 +626,8 @@ pub enum Destination {
     Queue(String),
     Topic(String),
     Function(String),
-    /// An EventBridge bus, by name or ARN.
-    Bus(Interp),
+    /// An EventBridge bus.
+    Bus(BusRef),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -653,8 +669,8 @@ pub struct BucketTrigger {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventTrigger {
     pub pattern: Tree,
-    /// The bus name or ARN; the default bus when absent.
-    pub bus: Option<Interp>,
+    /// The bus; the account's default bus when absent.
+    pub bus: Option<BusRef>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -795,6 +811,78 @@ pub struct Jwt {
 pub struct Http {
     pub cors: Option<Cors>,
     pub jwt: Option<Jwt>,
+    /// A custom domain for the HTTP API (`http.domain`).
+    pub domain: Option<Domain>,
+}
+
+// ---- buses, secrets, custom domains ----
+
+/// An EventBridge bus of the app, named `<app>-<stage>-<name>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bus {
+    pub loc: Loc,
+}
+
+/// The bus of an event rule or a destination.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BusRef {
+    /// A bus of this app (`buses:`), by its name in the manifest.
+    App(String),
+    /// Any other bus: a name or an ARN, as written.
+    External(Interp),
+}
+
+/// Where a secret's value lives. The names are literal (`${app}` and
+/// `${stage}` are resolved when decoding).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SecretSource {
+    /// An SSM parameter (SecureString or String), by name: `/shop/key`.
+    Ssm(String),
+    /// A Secrets Manager secret, by name or ARN.
+    SecretsManager(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Secret {
+    pub source: SecretSource,
+    pub loc: Loc,
+}
+
+impl Secret {
+    /// `ssm` or `secretsmanager`, as in the manifest.
+    pub fn kind(&self) -> &'static str {
+        match self.source {
+            SecretSource::Ssm(_) => "ssm",
+            SecretSource::SecretsManager(_) => "secretsmanager",
+        }
+    }
+
+    /// The parameter's name, or the secret's name or ARN as written: what
+    /// `GetParameter` or `GetSecretValue` takes.
+    pub fn id(&self) -> &str {
+        match &self.source {
+            SecretSource::Ssm(n) | SecretSource::SecretsManager(n) => n,
+        }
+    }
+}
+
+/// How the custom domain gets its certificate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DomainTls {
+    /// An existing ACM certificate in the stack's region, by ARN.
+    Certificate(Interp),
+    /// A Route 53 hosted zone id: ferry creates a DNS-validated certificate
+    /// and the alias record in that zone.
+    Zone(Interp),
+}
+
+/// `http.domain`: the HTTP API under a name of the app's own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Domain {
+    /// The domain name, literal (`${app}` and `${stage}` resolved).
+    pub name: String,
+    pub tls: DomainTls,
+    pub loc: Loc,
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::model::*;
 use super::outputs::decode_tags;
 use super::settings::{self, Settings};
 use super::vocab;
-use super::yaml::Node;
+use super::yaml::{Node, Value};
 use crate::diagnostic::{did_you_mean, valid_logical_name, valid_name};
 
 pub(super) struct ParamDecl {
@@ -85,6 +85,9 @@ pub(super) struct StageDecl {
     tags: BTreeMap<String, String>,
     /// `protected: true`: no hotswap or watch on this stage.
     protected: bool,
+    /// `account` and `region`: where the stage is deployed.
+    account: Option<String>,
+    region: Option<String>,
     /// Parameters whose stage value has an error, or all of them when the
     /// stage's `parameters` could not be read: they are not also reported
     /// as lacking a value.
@@ -107,6 +110,8 @@ pub(super) fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> 
                 defaults: None,
                 tags: BTreeMap::new(),
                 protected: false,
+                account: None,
+                region: None,
                 unreadable: Vec::new(),
                 all_unreadable: true,
             };
@@ -131,8 +136,10 @@ pub(super) fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> 
             let defaults = f.opt(cx, "defaults", settings::defaults);
             let tags = f.opt(cx, "tags", |cx, n| Some(decode_tags(cx, n, "", &k.name))).unwrap_or_default();
             let protected = f.flag(cx, "protected").or_else(|| f.default("protected")).unwrap_or_default();
+            let account = f.opt(cx, "account", account);
+            let region = f.opt(cx, "region", region);
             f.finish(cx);
-            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, protected, unreadable, all_unreadable });
+            out.push(StageDecl { name: k.name.clone(), parameters, defaults, tags, protected, account, region, unreadable, all_unreadable });
         });
     }
     Some(out)
@@ -151,6 +158,9 @@ pub(super) struct Selected {
     /// The stage's own tags, to merge over the app's.
     pub(super) tags: BTreeMap<String, String>,
     pub(super) protected: bool,
+    /// The account the stage is bound to, and its region.
+    pub(super) account: Option<String>,
+    pub(super) region: Option<String>,
 }
 
 /// Chooses stage `name` among those declared (a stage need not be
@@ -174,6 +184,8 @@ pub(super) fn select(
             .over(app_defaults.unwrap_or_default()),
         tags: chosen.map(|s| s.tags.clone()).unwrap_or_default(),
         protected: chosen.is_some_and(|s| s.protected),
+        account: chosen.and_then(|s| s.account.clone()),
+        region: chosen.and_then(|s| s.region.clone()),
     }
 }
 
@@ -260,4 +272,98 @@ fn resolve_parameters(
         );
     }
     out
+}
+
+/// `us-east-1`, `eu-west-3`, `us-gov-west-1`, ...
+pub(super) fn valid_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `account: "123456789012"`: twelve digits, written as a string (a YAML
+/// number would lose a leading zero).
+pub fn account(cx: &mut Cx, n: &Node) -> Option<String> {
+    if let Value::Int(_) = n.value {
+        let shown = cx.string(n)?;
+        cx.error_hint(
+            n.pos,
+            format!("write the account id as a string: `\"{shown}\"`"),
+            Some("an unquoted number loses leading zeros; quote the 12 digits".into()),
+        );
+        return None;
+    }
+    let s = cx.string(n)?;
+    if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        cx.error_hint(
+            n.pos,
+            format!("`{s}` is not an AWS account id (12 digits)"),
+            Some("e.g. `account: \"123456789012\"`".into()),
+        );
+        return None;
+    }
+    Some(s)
+}
+
+/// `region: eu-west-1`: overrides the top-level `region` for the stage.
+pub fn region(cx: &mut Cx, n: &Node) -> Option<String> {
+    let s = cx.string(n)?;
+    if !valid_region(&s) {
+        cx.error(
+            n.pos,
+            format!("invalid region `{s}`: expected a region such as `us-east-1`"),
+        );
+        return None;
+    }
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::manifest::{Disk, LoadError, load_str};
+    use std::path::Path;
+
+    const STAGES: &str = "app: shop\nregion: us-east-1\nstages:\n  prod: { account: \"123456789012\", region: eu-west-1, protected: true }\nfunctions: { a: {} }\n";
+
+    #[test]
+    fn the_stage_binds_account_and_region() {
+        let prod = load_str(Path::new("ferry.yaml"), STAGES, "prod", &Disk).unwrap();
+        assert_eq!(prod.account.as_deref(), Some("123456789012"));
+        assert_eq!(prod.region.as_deref(), Some("eu-west-1"));
+        assert!(prod.protected);
+        let dev = load_str(Path::new("ferry.yaml"), STAGES, "dev", &Disk).unwrap();
+        assert_eq!(dev.account, None);
+        assert_eq!(dev.region.as_deref(), Some("us-east-1"));
+        assert!(!dev.protected);
+    }
+
+    #[test]
+    fn an_account_is_twelve_digits_in_quotes() {
+        let text = "app: shop\nstages:\n  prod: { account: 123456789012 }\n  qa: { account: \"1234\", region: mars }\nfunctions: { a: {} }\n";
+        let Err(LoadError::Invalid { diagnostics, .. }) =
+            load_str(Path::new("ferry.yaml"), text, "dev", &Disk)
+        else {
+            panic!("should fail")
+        };
+        let got: Vec<String> = diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.path, d.message))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "stages.prod.account write the account id as a string: `\"123456789012\"`",
+                "stages.qa.account `1234` is not an AWS account id (12 digits)",
+                "stages.qa.region invalid region `mars`: expected a region such as `us-east-1`",
+            ]
+        );
+    }
 }

@@ -163,6 +163,7 @@ pub enum Ty {
 }
 
 const NAME: &str = "^[a-z][a-z0-9-]{0,39}$";
+const REGION: &str = "^[a-z0-9]{2}(-[a-z0-9]+)+-[0-9]+$";
 
 impl Ty {
     /// The most items a list may hold (`usize::MAX` when unbounded).
@@ -397,6 +398,22 @@ pub static ACCESS: Shape = Shape {
                 value: &Ty::Either(&[Ty::Words(&["start"]), ACTIONS]),
             },
             "state machine name: start, or a list of states actions",
+        ),
+        key(
+            "buses",
+            Ty::Free {
+                key: NAME,
+                value: &Ty::Either(&[Ty::Words(&["put"]), ACTIONS]),
+            },
+            "bus name: put (events:PutEvents on that bus), or a list of events actions",
+        ),
+        key(
+            "secrets",
+            Ty::Free {
+                key: NAME,
+                value: &Ty::Words(&["read"]),
+            },
+            "secret name: read (GetParameter or GetSecretValue on it, kms:Decrypt only through that service)",
         ),
         key(
             "policies",
@@ -1259,13 +1276,48 @@ pub static JWT: Shape = Shape {
     ],
 };
 
+pub static DOMAIN: Shape = Shape {
+    path: "http.domain",
+    doc: "A custom domain for the HTTP API (TLS 1.2, mapped to the `$default` stage): an existing certificate, or a Route 53 zone in which ferry creates a DNS-validated certificate and the alias record. Exactly one of `certificate` and `zone`.",
+    keys: &[
+        req(
+            "name",
+            Ty::Text {
+                what: "domain name",
+            },
+            "the domain name; `${app}` and `${stage}` may be used",
+        ),
+        key(
+            "certificate",
+            TEXT,
+            "an ACM certificate ARN in the stack's region",
+        ),
+        key(
+            "zone",
+            TEXT,
+            "a Route 53 hosted zone id, e.g. Z0123456789ABC",
+        ),
+    ],
+};
+
 pub static HTTP: Shape = Shape {
     path: "http",
     doc: "The app's HTTP API (API Gateway v2), created when a function has an `http` trigger.",
     keys: &[
         key("cors", Ty::Map(&CORS), "CORS of the API"),
         key("jwt", Ty::Map(&JWT), "a JWT authorizer"),
+        key(
+            "domain",
+            Ty::Map(&DOMAIN),
+            "a custom domain; `${http.url}` becomes https://<name>/",
+        ),
     ],
+};
+
+pub static BUS: Shape = Shape {
+    path: "buses.<name>",
+    doc: "An EventBridge event bus named `<app>-<stage>-<name>` (`{}`: it takes no settings).",
+    keys: &[],
 };
 
 pub static PARAMETER: Shape = Shape {
@@ -1331,7 +1383,23 @@ pub static STAGE: Shape = Shape {
             "protected",
             Ty::Bool,
             "false",
-            "no hotswap and no watch on this stage",
+            "no hotswap and no watch on this stage; destroy and --allow-data-loss need the stage typed back",
+        ),
+        key(
+            "account",
+            Ty::Str {
+                pattern: Some("^[0-9]{12}$"),
+                what: "account id, quoted",
+            },
+            "deploy, diff, destroy, package and hotswap refuse other accounts (STS), before any change",
+        ),
+        key(
+            "region",
+            Ty::Str {
+                pattern: Some(REGION),
+                what: "region",
+            },
+            "overrides the top-level `region` on this stage",
         ),
     ],
 };
@@ -1352,7 +1420,7 @@ pub static ROOT: Shape = Shape {
         key(
             "region",
             Ty::Str {
-                pattern: Some("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"),
+                pattern: Some(REGION),
                 what: "region",
             },
             "the AWS region; else the environment's",
@@ -1384,6 +1452,29 @@ pub static ROOT: Shape = Shape {
         key("topics", Ty::Named(&Ty::Map(&TOPIC)), "SNS topics"),
         key("buckets", Ty::Named(&Ty::Map(&BUCKET)), "S3 buckets"),
         key("layers", Ty::Named(&Ty::Map(&LAYER)), "Lambda layers"),
+        key(
+            "buses",
+            Ty::Named(&Ty::Map(&BUS)),
+            "EventBridge event buses",
+        ),
+        key(
+            "secrets",
+            Ty::Named(&Ty::OneKey(&[
+                (
+                    "ssm",
+                    Ty::Text {
+                        what: "SSM parameter name",
+                    },
+                ),
+                (
+                    "secretsmanager",
+                    Ty::Text {
+                        what: "secret name or ARN",
+                    },
+                ),
+            ])),
+            "secrets by name: { ssm: /path } or { secretsmanager: name-or-ARN }; never a value",
+        ),
         key(
             "functions",
             Ty::Named(&Ty::Map(&FUNCTION)),
@@ -1615,6 +1706,7 @@ mod tests {
             ("buckets", Service::S3),
             ("functions", Service::Lambda),
             ("state_machines", Service::States),
+            ("buses", Service::Events),
         ] {
             let declared = match ACCESS.key(key).map(|k| &k.ty) {
                 Some(Ty::Free {

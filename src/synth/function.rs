@@ -462,7 +462,7 @@ pub fn event_rule(app: &App, id: &str, e: &EventTrigger, target: Value, t: &mut 
         "Targets": [target],
     });
     if let Some(bus) = &e.bus {
-        props["EventBusName"] = refs::interp(app, bus);
+        props["EventBusName"] = policy::bus_name(app, bus);
     }
     t.add(id, resource("AWS::Events::Rule", props));
 }

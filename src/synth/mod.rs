@@ -3,11 +3,12 @@
 //! model and artifacts always give the same bytes.
 //!
 //! `function` builds each function and what hangs off its alias, `policy`
-//! its least-privilege role, `resources` the tables, queues, topics, buckets
-//! and layers, `machines` the state machines, `refs` turns `${...}`
+//! its least-privilege role, `resources` the tables, queues, topics, buses,
+//! buckets and layers, `domain` the HTTP API's custom domain, `machines` the state machines, `refs` turns `${...}`
 //! references into intrinsic functions, and `split` moves resources into
 //! nested stacks when the app is larger than one template may be.
 
+pub mod domain;
 pub mod function;
 pub mod machines;
 pub mod policy;
@@ -23,7 +24,7 @@ use serde_json::{Value, json};
 use crate::manifest::model::{App, Strategy, TriggerKind};
 use crate::names;
 pub use template::Template;
-use template::{get_att, r#ref, resource};
+use template::{r#ref, resource};
 
 /// A built zip in the artifact bucket.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,6 +99,7 @@ pub fn synth_placed(app: &App, artifacts: &Artifacts, deployed: &split::Placemen
     resources::tables(app, &mut t);
     resources::queues(app, &mut t);
     resources::topics(app, &mut t);
+    resources::buses(app, &mut t);
     resources::layers(app, artifacts, &mut t);
     if app.has_http_api() {
         t.in_unit("http", "api");
@@ -192,9 +194,12 @@ fn http_api(app: &App, t: &mut Template) {
             ),
         );
     }
+    if let Some(d) = &app.http.domain {
+        domain::domain(app, d, t);
+    }
     t.output(
         names::HTTP_API_URL_OUTPUT,
-        get_att(names::HTTP_API, "ApiEndpoint"),
+        refs::target(app, &crate::manifest::interp::Ref::HttpUrl).value(),
         "Base URL of the HTTP API",
     );
 }

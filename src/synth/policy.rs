@@ -7,7 +7,9 @@ use super::refs;
 use super::template::{arn, get_att, statement};
 use crate::iam::{Service, level_actions};
 use crate::manifest::interp::{Attr, Ref, Section};
-use crate::manifest::model::{Access, App, Destination, Grant, Level, MachineType};
+use crate::manifest::model::{
+    Access, App, BusRef, Destination, Grant, Level, MachineType, SecretSource,
+};
 use crate::names;
 
 /// Statements of one role, with unique `Sid`s.
@@ -21,6 +23,12 @@ impl Policy {
         if actions.is_empty() || resources.is_empty() {
             return;
         }
+        let sid = self.free_sid(sid);
+        self.statements.push(statement(&sid, actions, resources));
+    }
+
+    /// `sid` without its non-alphanumeric characters, numbered when taken.
+    fn free_sid(&self, sid: &str) -> String {
         let mut sid: String = sid.chars().filter(char::is_ascii_alphanumeric).collect();
         let base = sid.clone();
         let mut n = 2;
@@ -28,7 +36,25 @@ impl Policy {
             sid = format!("{base}{n}");
             n += 1;
         }
-        self.statements.push(statement(&sid, actions, resources));
+        sid
+    }
+
+    /// `kms:Decrypt` on `*`, but only through `service` (`ssm`,
+    /// `secretsmanager`) in the stack's region: the key of a SecureString
+    /// or a secret is the account's or the user's, unknown to ferry, and
+    /// the condition keeps the grant to decrypting what that service reads.
+    pub fn kms_decrypt_via(&mut self, service: &str) {
+        let sid = format!("KmsDecryptVia{}", crate::names::pascal(service));
+        if self.statements.iter().any(|s| s["Sid"] == sid.as_str()) {
+            return;
+        }
+        let mut st = statement(&sid, vec!["kms:Decrypt".into()], vec![json!("*")]);
+        st["Condition"] = json!({
+            "StringEquals": {
+                "kms:ViaService": { "Fn::Sub": format!("{service}.${{AWS::Region}}.amazonaws.com") }
+            }
+        });
+        self.statements.push(st);
     }
 
     /// The role's inline policy document.
@@ -146,6 +172,17 @@ pub fn access(app: &App, access: &Access, p: &mut Policy) {
             vec![value_of(app, Section::StateMachines, name, Attr::Arn)],
         );
     }
+    for (name, g) in &access.buses {
+        let actions = grant_actions(Service::Events, g);
+        p.allow(
+            &format!("Bus{}", names::pascal(name)),
+            prefixed(Service::Events, &actions),
+            vec![value_of(app, Section::Buses, name, Attr::Arn)],
+        );
+    }
+    for name in access.secrets.keys() {
+        secret(app, name, p);
+    }
     for (i, st) in access.policies.iter().enumerate() {
         let mut v = refs::tree(app, st);
         if v.get("Sid").is_none() {
@@ -153,6 +190,49 @@ pub fn access(app: &App, access: &Access, p: &mut Policy) {
         }
         p.statements.push(v);
     }
+}
+
+/// Reading one secret: `ssm:GetParameter` on the parameter, or
+/// `secretsmanager:GetSecretValue` on the secret, and `kms:Decrypt` through
+/// that service only.
+pub fn secret(app: &App, name: &str, p: &mut Policy) {
+    let Some(s) = app.secrets.get(name) else {
+        return;
+    };
+    let sid = format!("Secret{}", names::pascal(name));
+    match &s.source {
+        SecretSource::Ssm(param) => {
+            p.allow(
+                &sid,
+                prefixed(Service::Ssm, &level_actions(Service::Ssm, Level::Read)),
+                vec![json!({ "Fn::Sub": refs::ssm_parameter_arn(param) })],
+            );
+            p.kms_decrypt_via("ssm");
+        }
+        SecretSource::SecretsManager(id) => {
+            p.allow(
+                &sid,
+                prefixed(
+                    Service::SecretsManager,
+                    &level_actions(Service::SecretsManager, Level::Read),
+                ),
+                vec![secretsmanager_arn(id)],
+            );
+            p.kms_decrypt_via("secretsmanager");
+        }
+    }
+}
+
+/// The IAM resource of a Secrets Manager secret: its ARN as given, or for a
+/// name the ARN with `-??????`, the six random characters Secrets Manager
+/// appends to the name.
+pub fn secretsmanager_arn(id: &str) -> Value {
+    if id.starts_with("arn:") {
+        return json!(id);
+    }
+    arn(&format!(
+        "secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{id}-??????"
+    ))
 }
 
 /// A function and its qualifiers (versions and aliases).
@@ -202,13 +282,24 @@ pub fn destination_arn(app: &App, d: &Destination) -> Value {
     }
 }
 
-/// A bus given by name or ARN, as an ARN.
-pub fn bus_arn(app: &App, b: &crate::manifest::interp::Interp) -> Value {
-    match b.as_literal() {
-        Some(s) if !s.starts_with("arn:") => arn(&format!(
-            "events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/{s}"
-        )),
-        _ => refs::interp(app, b),
+/// A bus as an ARN: this app's bus, or one given by name or ARN.
+pub fn bus_arn(app: &App, b: &BusRef) -> Value {
+    match b {
+        BusRef::App(name) => value_of(app, Section::Buses, name, Attr::Arn),
+        BusRef::External(i) => match i.as_literal() {
+            Some(s) if !s.starts_with("arn:") => arn(&format!(
+                "events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/{s}"
+            )),
+            _ => refs::interp(app, i),
+        },
+    }
+}
+
+/// A bus as a rule's `EventBusName` (a name or an ARN).
+pub fn bus_name(app: &App, b: &BusRef) -> Value {
+    match b {
+        BusRef::App(name) => value_of(app, Section::Buses, name, Attr::Name),
+        BusRef::External(i) => refs::interp(app, i),
     }
 }
 

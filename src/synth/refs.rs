@@ -47,7 +47,10 @@ pub fn target(app: &App, r: &Ref) -> Target {
             .to_string(),
         ),
         Ref::Param(p) => Target::Ref(p.clone()),
-        Ref::HttpUrl => Target::GetAtt(names::HTTP_API.into(), "ApiEndpoint".into()),
+        Ref::HttpUrl => match &app.http.domain {
+            Some(d) => Target::Literal(format!("https://{}/", d.name)),
+            None => Target::GetAtt(names::HTTP_API.into(), "ApiEndpoint".into()),
+        },
         Ref::Named(section, name) => target(app, &Ref::Attr(*section, name.clone(), Attr::Arn)),
         Ref::Attr(section, name, attr) => match (section, attr) {
             (Section::Tables, Attr::Name) => Target::Ref(names::table(name)),
@@ -75,10 +78,43 @@ pub fn target(app: &App, r: &Ref) -> Target {
                 Target::GetAtt(names::state_machine(name), "Name".into())
             }
             (Section::StateMachines, _) => Target::Ref(names::state_machine(name)),
+            // `Ref` of a bus is its name.
+            (Section::Buses, Attr::Name) => Target::Ref(names::bus(name)),
+            (Section::Buses, _) => Target::GetAtt(names::bus(name), "Arn".into()),
+            (Section::Secrets, attr) => secret_target(app, name, *attr),
             (Section::Layers, _) => Target::Ref(names::layer(name)),
             (Section::Parameters, _) => Target::Ref(name.clone()),
         },
     }
+}
+
+/// A secret's name, or its ARN: the parameter's, or the secret's as
+/// written (a secret given by name has a partial ARN, without the random
+/// suffix Secrets Manager appends; `GetSecretValue` accepts it).
+fn secret_target(app: &App, name: &str, attr: Attr) -> Target {
+    use crate::manifest::model::SecretSource;
+    let Some(secret) = app.secrets.get(name) else {
+        return Target::Literal(String::new());
+    };
+    match (&secret.source, attr) {
+        (_, Attr::Name) => Target::Literal(secret.id().to_string()),
+        (SecretSource::Ssm(p), _) => Target::Sub(ssm_parameter_arn(p)),
+        (SecretSource::SecretsManager(id), _) if id.starts_with("arn:") => {
+            Target::Literal(id.clone())
+        }
+        (SecretSource::SecretsManager(id), _) => Target::Sub(format!(
+            "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{id}"
+        )),
+    }
+}
+
+/// An SSM parameter's ARN as a `Fn::Sub` string: `parameter/shop/x` for
+/// `/shop/x` (a path's leading `/` is the separator), `parameter/x` for `x`.
+pub fn ssm_parameter_arn(name: &str) -> String {
+    format!(
+        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}",
+        name.strip_prefix('/').unwrap_or(name)
+    )
 }
 
 /// `arn:...:function:<app>-<stage>-<fn>:<alias>` as a `Fn::Sub` string.

@@ -164,6 +164,20 @@ pub fn topics(app: &App, t: &mut Template) {
     }
 }
 
+/// The app's EventBridge buses, named `<app>-<stage>-<name>`.
+pub fn buses(app: &App, t: &mut Template) {
+    for name in app.buses.keys() {
+        t.in_unit("bus", name);
+        t.add(
+            names::bus(name),
+            resource(
+                "AWS::Events::EventBus",
+                json!({ "Name": names::physical(&app.name, &app.stage, name) }),
+            ),
+        );
+    }
+}
+
 /// One S3 notification to a function, gathered from the functions'
 /// `bucket` triggers.
 pub struct Notification {

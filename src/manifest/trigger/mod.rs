@@ -77,7 +77,7 @@ pub fn decode_trigger(
         Kind::Stream => stream::read(cx, &mut f, known),
         Kind::Topic => topic::read(cx, &mut f),
         Kind::Bucket => bucket::read(cx, &mut f),
-        Kind::Event => event::read(cx, &mut f),
+        Kind::Event => event::read(cx, &mut f, known.declared),
     };
     f.finish(cx);
     // A trigger with errors is left out of the checks made across triggers

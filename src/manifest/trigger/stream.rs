@@ -34,7 +34,7 @@ pub(super) fn read(cx: &mut Cx, f: &mut Fields, known: &Known) -> Option<Trigger
     let max_record_age = f.duration(cx, "max_record_age");
     let parallelization = f.int(cx, "parallelization").map(|v| v as u32);
     let on_failure = f.opt(cx, "on_failure", |cx, n| {
-        destination(cx, n, &["queue", "topic"])
+        destination(cx, n, &["queue", "topic"], known.declared)
     });
     let report_batch_item_failures = f
         .flag(cx, "report_batch_item_failures")
