@@ -13,6 +13,7 @@ pub mod interp;
 pub mod model;
 pub mod schedule;
 pub mod sections;
+pub mod select;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
