@@ -29,6 +29,47 @@ struct Meta {
     next: Vec<String>,
 }
 
+/// Why `ferry init` could not choose, render or write a blueprint.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no blueprint `{name}`{}; the blueprints are: {}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default(), known.join(", "))]
+    UnknownBlueprint {
+        name: String,
+        /// "did you mean `x`?" when one is close.
+        hint: Option<String>,
+        known: Vec<String>,
+    },
+    #[error("blueprint `{blueprint}`: {file} is not UTF-8")]
+    NotUtf8 { blueprint: String, file: String },
+    #[error("blueprint `{blueprint}`: {file}: {source}")]
+    Template {
+        blueprint: String,
+        file: String,
+        #[source]
+        source: Box<handlebars::RenderError>,
+    },
+    #[error("cannot read the current folder: {0}")]
+    CurrentDir(#[source] std::io::Error),
+    /// Not a valid `app:` name; `from_folder`: it is the folder's name.
+    #[error(
+        "invalid app name `{name}`: use lowercase letters, digits and `-`, starting with a letter, at most 40 characters{}",
+        if *from_folder { "; pass --app NAME" } else { "" }
+    )]
+    InvalidAppName { name: String, from_folder: bool },
+    #[error("{} is not empty: choose a new folder, or pass --force to write into it", .0.display())]
+    NotEmpty(PathBuf),
+    #[error("{} exists and is not a folder", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// `create` or `write`.
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// One embedded blueprint.
 #[derive(Debug)]
 pub struct Blueprint {
@@ -63,19 +104,17 @@ pub fn all() -> Vec<Blueprint> {
 }
 
 /// The blueprint called `name`, or a message listing the others.
-pub fn find(name: &str) -> Result<Blueprint, String> {
+pub fn find(name: &str) -> Result<Blueprint, Error> {
     let mut all = all();
     match all.iter().position(|b| b.name == name) {
         Some(i) => Ok(all.swap_remove(i)),
         None => {
-            let names: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
-            let hint = crate::manifest::decode::did_you_mean(name, names.iter().copied())
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            Err(format!(
-                "no blueprint `{name}`{hint}; the blueprints are: {}",
-                names.join(", ")
-            ))
+            let known: Vec<String> = all.into_iter().map(|b| b.name).collect();
+            Err(Error::UnknownBlueprint {
+                name: name.to_string(),
+                hint: crate::manifest::decode::did_you_mean(name, known.iter().map(String::as_str)),
+                known,
+            })
         }
     }
 }
@@ -106,24 +145,24 @@ pub struct File {
 }
 
 /// The files of the app `bp` makes with `vars`, in path order.
-pub fn render(bp: &Blueprint, vars: &Vars) -> Result<Vec<File>, String> {
+pub fn render(bp: &Blueprint, vars: &Vars) -> Result<Vec<File>, Error> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
     let mut out = Vec::new();
-    collect(bp.dir, bp.dir.path(), &hb, vars, &mut out)
-        .map_err(|e| format!("blueprint `{}`: {e}", bp.name))?;
+    collect(&bp.name, bp.dir, bp.dir.path(), &hb, vars, &mut out)?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
 fn collect(
+    blueprint: &str,
     dir: &Dir<'static>,
     base: &Path,
     hb: &Handlebars,
     vars: &Vars,
     out: &mut Vec<File>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     for file in dir.files() {
         let rel = file.path().strip_prefix(base).unwrap_or(file.path());
         if rel == Path::new(META) {
@@ -132,12 +171,17 @@ fn collect(
         let name = rel.to_string_lossy();
         match name.strip_suffix(TEMPLATE_SUFFIX) {
             Some(target) => {
-                let text = file
-                    .contents_utf8()
-                    .ok_or_else(|| format!("{name} is not UTF-8"))?;
-                let rendered = hb
-                    .render_template(text, vars)
-                    .map_err(|e| format!("{name}: {e}"))?;
+                let text = file.contents_utf8().ok_or_else(|| Error::NotUtf8 {
+                    blueprint: blueprint.to_string(),
+                    file: name.to_string(),
+                })?;
+                let rendered =
+                    hb.render_template(text, vars)
+                        .map_err(|source| Error::Template {
+                            blueprint: blueprint.to_string(),
+                            file: name.to_string(),
+                            source: Box::new(source),
+                        })?;
                 out.push(File {
                     path: PathBuf::from(target),
                     contents: rendered.into_bytes(),
@@ -150,18 +194,18 @@ fn collect(
         }
     }
     for sub in dir.dirs() {
-        collect(sub, base, hb, vars, out)?;
+        collect(blueprint, sub, base, hb, vars, out)?;
     }
     Ok(())
 }
 
 /// The app name `ferry init DIR` uses without `--app`: the folder's name.
-pub fn app_name_for(dir: &Path) -> Result<String, String> {
+pub fn app_name_for(dir: &Path) -> Result<String, Error> {
     let abs = if dir.is_absolute() {
         dir.to_path_buf()
     } else {
         std::env::current_dir()
-            .map_err(|e| format!("cannot read the current folder: {e}"))?
+            .map_err(Error::CurrentDir)?
             .join(dir)
     };
     let name = abs
@@ -172,45 +216,54 @@ pub fn app_name_for(dir: &Path) -> Result<String, String> {
         })
         .next_back()
         .unwrap_or_default();
-    check_app_name(&name).map_err(|e| format!("{e}; pass --app NAME"))?;
+    if !crate::manifest::decode::valid_name(&name) {
+        return Err(Error::InvalidAppName {
+            name,
+            from_folder: true,
+        });
+    }
     Ok(name)
 }
 
 /// The rule of `app:` in ferry.yaml.
-pub fn check_app_name(name: &str) -> Result<(), String> {
+pub fn check_app_name(name: &str) -> Result<(), Error> {
     if crate::manifest::decode::valid_name(name) {
         Ok(())
     } else {
-        Err(format!(
-            "invalid app name `{name}`: use lowercase letters, digits and `-`, starting with a letter, at most 40 characters"
-        ))
+        Err(Error::InvalidAppName {
+            name: name.to_string(),
+            from_folder: false,
+        })
     }
 }
 
 /// Writes `files` under `dir`. A folder that exists and is not empty is
 /// refused unless `force`; with `force`, the blueprint's files replace
 /// files of the same path and other files are left alone.
-pub fn write(dir: &Path, files: &[File], force: bool) -> Result<(), String> {
+pub fn write(dir: &Path, files: &[File], force: bool) -> Result<(), Error> {
     if !force
         && let Ok(mut entries) = std::fs::read_dir(dir)
         && entries.next().is_some()
     {
-        return Err(format!(
-            "{} is not empty: choose a new folder, or pass --force to write into it",
-            dir.display()
-        ));
+        return Err(Error::NotEmpty(dir.to_path_buf()));
     }
     if dir.exists() && !dir.is_dir() {
-        return Err(format!("{} exists and is not a folder", dir.display()));
+        return Err(Error::NotAFolder(dir.to_path_buf()));
     }
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    };
     for f in files {
         let path = dir.join(&f.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(io("create", parent))?;
         }
-        std::fs::write(&path, &f.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, &f.contents).map_err(io("write", &path))?;
     }
     Ok(())
 }
@@ -250,14 +303,24 @@ mod tests {
     #[test]
     fn unknown_blueprint_suggests_the_closest() {
         let e = find("wild-ryde").unwrap_err();
-        assert!(e.contains("did you mean `wild-rydes`"), "{e}");
+        assert!(
+            matches!(&e, Error::UnknownBlueprint { hint: Some(h), .. } if h == "did you mean `wild-rydes`?"),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains("(did you mean `wild-rydes`?); the blueprints are: "),
+            "{e}"
+        );
     }
 
     #[test]
     fn app_names_follow_the_manifest_rule() {
         assert_eq!(app_name_for(Path::new("/tmp/my-app")).unwrap(), "my-app");
         assert_eq!(app_name_for(Path::new("/tmp/x/orders/")).unwrap(), "orders");
-        let e = app_name_for(Path::new("/tmp/My_App")).unwrap_err();
+        let e = app_name_for(Path::new("/tmp/My_App"))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("invalid app name `My_App`") && e.contains("--app"),
             "{e}"

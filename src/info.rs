@@ -8,9 +8,34 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::{CloudFormation, FunctionConfig, Inspect, StackResource};
+use crate::aws::{AwsError, CloudFormation, FunctionConfig, Inspect, StackResource};
 use crate::manifest::model::App;
 use crate::names;
+
+/// Why `ferry info` could not read the deployed app.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The stack does not exist (DescribeStacks said so).
+    #[error("stack {stack} does not exist (stage `{stage}`): run `ferry deploy`")]
+    NotDeployed { stack: String, stage: String },
+    /// Reading the stack failed (AWS's code kept).
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    /// Reading the nested stacks failed.
+    #[error("{0}")]
+    Deploy(#[from] crate::deploy::Error),
+}
+
+impl Error {
+    /// AWS's error code, when an AWS call failed with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::NotDeployed { .. } => None,
+            Error::Aws(e) => e.code(),
+            Error::Deploy(e) => e.code(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Info {
@@ -93,14 +118,15 @@ pub struct Read {
 }
 
 /// Reads the deployed app. Fails only when the stack cannot be read.
-pub async fn gather<A: CloudFormation + Inspect>(aws: &A, app: &App) -> Result<Read, String> {
+pub async fn gather<A: CloudFormation + Inspect>(aws: &A, app: &App) -> Result<Read, Error> {
     let name = app.stack_name();
-    let s = aws.describe_stack(&name).await?.ok_or_else(|| {
-        format!(
-            "stack {name} does not exist (stage `{}`): run `ferry deploy`",
-            app.stage
-        )
-    })?;
+    let s = aws
+        .describe_stack(&name)
+        .await?
+        .ok_or_else(|| Error::NotDeployed {
+            stack: name.clone(),
+            stage: app.stage.clone(),
+        })?;
     let last_deploy = aws
         .stack_events(&s.id, None)
         .await
@@ -434,6 +460,13 @@ functions:
                         "https://xyz.lambda-url.us-east-1.on.aws/",
                     )],
                 )),
+                // A stack ferry may not read.
+                "locked-dev" => {
+                    return Err(AwsError {
+                        code: Some("AccessDenied".into()),
+                        message: format!("DescribeStacks: not authorized to read {name}"),
+                    });
+                }
                 _ => None,
             })
         }
@@ -552,6 +585,34 @@ functions:
         assert!(
             api.contains(" live ") && api.contains(" 7 ") && api.contains("deadbeef"),
             "{api}"
+        );
+    }
+
+    #[test]
+    fn a_missing_stack_is_not_deployed_and_other_failures_keep_their_code() {
+        let named = |name: &str| {
+            let mut a = app();
+            a.name = name.into();
+            a
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let e = rt.block_on(gather(&Recorded, &named("gone"))).unwrap_err();
+        assert!(matches!(e, Error::NotDeployed { .. }), "{e:?}");
+        assert_eq!(e.code(), None);
+        assert_eq!(
+            e.to_string(),
+            "stack gone-dev does not exist (stage `dev`): run `ferry deploy`"
+        );
+        let e = rt
+            .block_on(gather(&Recorded, &named("locked")))
+            .unwrap_err();
+        assert!(matches!(e, Error::Aws(_)), "{e:?}");
+        assert_eq!(e.code(), Some("AccessDenied"));
+        assert_eq!(
+            e.to_string(),
+            "DescribeStacks: not authorized to read locked-dev"
         );
     }
 

@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod names;
 pub mod package;
+pub mod payload;
 pub mod pipeline;
 pub mod schema;
 pub mod secrets;

@@ -10,7 +10,29 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::{MAX_METRIC_QUERIES, MetricQuery, MetricSeries, Metrics};
+use crate::aws::{AwsError, MAX_METRIC_QUERIES, MetricQuery, MetricSeries, Metrics};
+
+/// Why `ferry metrics` failed: a window CloudWatch cannot answer, or a
+/// `GetMetricData` call that failed (AWS's code kept).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("--since goes back beyond the 455 days CloudWatch keeps metrics")]
+    TooFarBack,
+    #[error("--since holds more than {MAX_PERIODS} periods of --period: use a longer --period")]
+    TooManyPeriods,
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+}
+
+impl Error {
+    /// AWS's error code, when `GetMetricData` failed with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Aws(e) => e.code(),
+            _ => None,
+        }
+    }
+}
 
 const NAMESPACE: &str = "AWS/Lambda";
 
@@ -51,16 +73,14 @@ pub const MAX_PERIODS: u64 = 1440;
 impl Window {
     /// Refuses a window of more than `MAX_PERIODS` periods, or longer than
     /// the 455 days CloudWatch keeps.
-    pub fn new(now_s: i64, since_s: u64, period_s: u64) -> Result<Window, String> {
+    pub fn new(now_s: i64, since_s: u64, period_s: u64) -> Result<Window, Error> {
         const KEPT_S: u64 = 455 * 86_400;
         if since_s > KEPT_S {
-            return Err("--since goes back beyond the 455 days CloudWatch keeps metrics".into());
+            return Err(Error::TooFarBack);
         }
         let period = period_s.clamp(60, KEPT_S).div_ceil(60) * 60;
         if since_s.div_ceil(period) > MAX_PERIODS {
-            return Err(format!(
-                "--since holds more than {MAX_PERIODS} periods of --period: use a longer --period"
-            ));
+            return Err(Error::TooManyPeriods);
         }
         let period_s = period as i64;
         let end_s = (now_s + 59).div_euclid(60) * 60;
@@ -115,7 +135,7 @@ pub struct Read {
     pub series: Vec<MetricSeries>,
     /// Why the percentiles are unknown, when the service could not compute
     /// them.
-    pub percentiles_unavailable: Option<String>,
+    pub percentiles_unavailable: Option<AwsError>,
 }
 
 /// Every series of these functions (physical names) over the window, one
@@ -123,7 +143,7 @@ pub struct Read {
 /// asked again without its percentiles, then the percentiles alone: a
 /// service that cannot compute them (moto) leaves them unknown and the
 /// other figures still count. Any other failure is an error.
-pub async fn read<M: Metrics>(aws: &M, physical: &[String], w: &Window) -> Result<Read, String> {
+pub async fn read<M: Metrics>(aws: &M, physical: &[String], w: &Window) -> Result<Read, Error> {
     let mut out = Read::default();
     for batch in queries(physical, w) {
         let e = match aws.metric_data(&batch, w.start_s, w.end_s).await {
@@ -136,18 +156,15 @@ pub async fn read<M: Metrics>(aws: &M, physical: &[String], w: &Window) -> Resul
         let (percentiles, plain): (Vec<MetricQuery>, Vec<MetricQuery>) =
             batch.into_iter().partition(is_percentile);
         if percentiles.is_empty() {
-            return Err(e.message);
+            return Err(e.into());
         }
         if !plain.is_empty() {
-            out.series.extend(
-                aws.metric_data(&plain, w.start_s, w.end_s)
-                    .await
-                    .map_err(|e| e.message)?,
-            );
+            out.series
+                .extend(aws.metric_data(&plain, w.start_s, w.end_s).await?);
         }
         match aws.metric_data(&percentiles, w.start_s, w.end_s).await {
             Ok(s) => out.series.extend(s),
-            Err(e) => out.percentiles_unavailable = Some(e.message),
+            Err(e) => out.percentiles_unavailable = Some(e),
         }
     }
     Ok(out)
@@ -432,6 +449,39 @@ mod tests {
         }
     }
 
+    /// GetMetricData refusing every call with this code.
+    struct Refusing(&'static str);
+
+    impl Metrics for Refusing {
+        async fn metric_data(
+            &self,
+            _: &[MetricQuery],
+            _: i64,
+            _: i64,
+        ) -> crate::aws::AwsResult<Vec<MetricSeries>> {
+            Err(AwsError {
+                code: Some(self.0.into()),
+                message: "GetMetricData: Rate exceeded".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_failure_without_percentiles_to_drop_keeps_its_code() {
+        let w = Window {
+            start_s: 0,
+            end_s: 3600,
+            period_s: 60,
+        };
+        let e = block_on(read(&Refusing("Throttling"), &["app-dev-api".into()], &w)).unwrap_err();
+        assert_eq!(e.code(), Some("Throttling"));
+        assert_eq!(e.to_string(), "GetMetricData: Rate exceeded");
+        assert_eq!(
+            Window::new(0, 456 * 86_400, 86_400).unwrap_err().code(),
+            None
+        );
+    }
+
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .build()
@@ -489,7 +539,9 @@ mod tests {
         // Refused with its percentiles, asked again without, then for them.
         assert_eq!(*moto.calls.borrow(), [11, 5, 6]);
         assert_eq!(
-            r.percentiles_unavailable.as_deref(),
+            r.percentiles_unavailable
+                .as_ref()
+                .map(|e| e.message.as_str()),
             Some("GetMetricData: HTTP 500")
         );
         let rows = summarize(&["api".into()], &w, &r.series);

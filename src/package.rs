@@ -16,6 +16,42 @@ use crate::manifest::model::App;
 use crate::state;
 use crate::synth;
 
+/// Why `ferry package` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An upload or a read of the deployed stack (AWS's code kept).
+    #[error("{0}")]
+    Deploy(#[from] deploy::Error),
+    /// A file or folder could not be written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// `create` or `write`.
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// AWS's error code, when an AWS call failed with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Deploy(e) => e.code(),
+            Error::Io { .. } => None,
+        }
+    }
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io {
+        action,
+        path,
+        source,
+    }
+}
+
 /// What package wrote and uploaded.
 #[derive(Debug, serde::Serialize)]
 pub struct Packaged {
@@ -102,7 +138,7 @@ pub async fn package<S: Storage + CloudFormation>(
     prefix: &str,
     out: &Path,
     ui: &Ui,
-) -> Result<Packaged, String> {
+) -> Result<Packaged, Error> {
     let (mut artifacts, uploaded) =
         deploy::upload_artifacts(s3, bucket, prefix, app, record, ui).await?;
     artifacts.template_url_base = Some(
@@ -119,15 +155,13 @@ pub async fn package<S: Storage + CloudFormation>(
     if !stacks.nested.is_empty() {
         deploy::upload_templates(s3, bucket, prefix, app, &nested_only).await?;
     }
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(io("create", out))?;
     let template = out.join("template.json");
-    std::fs::write(&template, stacks.root.to_json())
-        .map_err(|e| format!("cannot write {}: {e}", template.display()))?;
+    std::fs::write(&template, stacks.root.to_json()).map_err(io("write", &template))?;
     let config_path = out.join(format!("{}.config.json", app.stage));
     let body =
         serde_json::to_string_pretty(&config(app, &stacks)).expect("config serializes") + "\n";
-    std::fs::write(&config_path, body)
-        .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
+    std::fs::write(&config_path, body).map_err(io("write", &config_path))?;
     Ok(Packaged {
         template,
         config: config_path,
@@ -148,6 +182,23 @@ mod tests {
             &crate::manifest::Disk,
         )
         .unwrap_or_else(|_| panic!("valid"))
+    }
+
+    #[test]
+    fn an_aws_failure_keeps_its_code_and_a_write_names_its_path() {
+        let e = Error::from(deploy::Error::from(crate::aws::AwsError {
+            code: Some("AccessDenied".into()),
+            message: "PutObject: Access Denied".into(),
+        }));
+        assert_eq!(e.code(), Some("AccessDenied"));
+        assert_eq!(e.to_string(), "PutObject: Access Denied");
+        let e = io("write", Path::new("out/template.json"))(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "denied",
+        ));
+        assert_eq!(e.code(), None);
+        assert_eq!(e.to_string(), "cannot write out/template.json: denied");
+        assert!(std::error::Error::source(&e).is_some());
     }
 
     #[test]

@@ -44,6 +44,45 @@ pub enum Source {
     S3,
 }
 
+/// Why `ferry pipeline init` could not render or write its files.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Files that exist, refused without `--force`.
+    #[error("{}", exists(.0))]
+    Exists(Vec<PathBuf>),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// `create` or `write`.
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no stage to deploy")]
+    NoStage,
+    #[error("scripts/versions.env has no {0}")]
+    MissingPin(&'static str),
+    /// `pipeline` or `buildspec`.
+    #[error("{which} template: {source}")]
+    Template {
+        which: &'static str,
+        #[source]
+        source: Box<handlebars::RenderError>,
+    },
+}
+
+/// The refusal to overwrite these existing files without `--force`.
+fn exists(existing: &[PathBuf]) -> String {
+    let list = existing
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>();
+    match list.as_slice() {
+        [one] => format!("{one} exists: pass --force to overwrite it"),
+        many => format!("{} exist: pass --force to overwrite them", many.join(", ")),
+    }
+}
+
 pub struct Files {
     pub pipeline: String,
     pub buildspec: String,
@@ -62,46 +101,37 @@ impl Files {
 /// Writes the files into `dir` (created if missing) and returns their
 /// paths. Every target is checked before any is written: without `force`,
 /// when any of them exists nothing is written and the error names each one.
-pub fn write(dir: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, String> {
+pub fn write(dir: &Path, files: &Files, force: bool) -> Result<Vec<PathBuf>, Error> {
     let targets: Vec<(PathBuf, &str)> = files
         .named()
         .into_iter()
         .map(|(name, body)| (dir.join(name), body))
         .collect();
     if !force {
-        let existing: Vec<&Path> = targets
+        let existing: Vec<PathBuf> = targets
             .iter()
-            .map(|(p, _)| p.as_path())
+            .map(|(p, _)| p.clone())
             .filter(|p| p.exists())
             .collect();
-        if let Some(refusal) = refusal(&existing) {
-            return Err(refusal);
+        if !existing.is_empty() {
+            return Err(Error::Exists(existing));
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
     let mut written = Vec::new();
     for (path, body) in targets {
-        std::fs::write(&path, body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, body).map_err(io("write", &path))?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// The refusal to overwrite these existing files without `--force`, or
-/// `None` when there are none.
-fn refusal(existing: &[&Path]) -> Option<String> {
-    let list = existing
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>();
-    match list.as_slice() {
-        [] => None,
-        [one] => Some(format!("{one} exists: pass --force to overwrite it")),
-        many => Some(format!(
-            "{} exist: pass --force to overwrite them",
-            many.join(", ")
-        )),
-    }
 }
 
 /// The value of `key` in `scripts/versions.env` (quotes removed).
@@ -911,8 +941,8 @@ fn yaml_block(v: &Value, indent: usize) -> String {
 }
 
 /// Renders both files for the app resolved for each stage (in order).
-pub fn render(apps: &[App], approval: bool, source: Source) -> Result<Files, String> {
-    let first = apps.first().ok_or("no stage to deploy")?;
+pub fn render(apps: &[App], approval: bool, source: Source) -> Result<Files, Error> {
+    let first = apps.first().ok_or(Error::NoStage)?;
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
@@ -939,7 +969,7 @@ pub fn render(apps: &[App], approval: bool, source: Source) -> Result<Files, Str
             })
         })
         .collect();
-    let need = |k: &str| pin(k).ok_or_else(|| format!("scripts/versions.env has no {k}"));
+    let need = |k: &'static str| pin(k).ok_or(Error::MissingPin(k));
     let data = json!({
         "app": first.name,
         "stage_list": apps.iter().map(|a| a.stage.as_str()).collect::<Vec<_>>().join(", "),
@@ -958,12 +988,18 @@ pub fn render(apps: &[App], approval: bool, source: Source) -> Result<Files, Str
         "ferry_package": need("FERRY_PACKAGE")?,
         "ferry_version": env!("CARGO_PKG_VERSION"),
     });
+    let template = |which: &'static str| {
+        move |source| Error::Template {
+            which,
+            source: Box::new(source),
+        }
+    };
     let pipeline = hb
         .render_template(PIPELINE, &data)
-        .map_err(|e| format!("pipeline template: {e}"))?;
+        .map_err(template("pipeline"))?;
     let buildspec = hb
         .render_template(BUILDSPEC, &data)
-        .map_err(|e| format!("buildspec template: {e}"))?;
+        .map_err(template("buildspec"))?;
     Ok(Files {
         pipeline,
         buildspec,
@@ -987,8 +1023,12 @@ mod tests {
         let buildspec = dir.path().join("buildspec.yml");
         std::fs::write(&buildspec, "mine\n").unwrap();
         let e = write(dir.path(), &files(), false).unwrap_err();
+        assert!(
+            matches!(&e, Error::Exists(p) if p == std::slice::from_ref(&buildspec)),
+            "{e:?}"
+        );
         assert_eq!(
-            e,
+            e.to_string(),
             format!(
                 "{} exists: pass --force to overwrite it",
                 buildspec.display()
@@ -998,7 +1038,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&buildspec).unwrap(), "mine\n");
 
         std::fs::write(dir.path().join("pipeline.yaml"), "mine\n").unwrap();
-        let e = write(dir.path(), &files(), false).unwrap_err();
+        let e = write(dir.path(), &files(), false).unwrap_err().to_string();
         assert!(
             e.contains("pipeline.yaml, ") && e.contains("overwrite them"),
             "{e}"

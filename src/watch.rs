@@ -14,6 +14,46 @@ use crate::build::Record;
 use crate::build::workspace::Workspace;
 use crate::deploy::{self, Outcome, Pending, Ui};
 use crate::manifest::model::{App, Code};
+use crate::manifest::select::UnknownFunction;
+
+/// Why `ferry watch` stopped before watching.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A hook failed and has printed why.
+    #[error(transparent)]
+    Hook(#[from] Reported),
+    /// The stage may not be hotswapped.
+    #[error("{0}")]
+    Deploy(#[from] deploy::Error),
+    #[error("no function `{}` in {}", .0.name, .0.manifest.display())]
+    UnknownFunction(#[source] UnknownFunction),
+    #[error("no function built from a crate to watch")]
+    NothingToWatch,
+    #[error(transparent)]
+    Workspace(#[from] crate::build::workspace::Error),
+    #[error("cannot watch {}: {source}", path.display())]
+    Watch {
+        path: PathBuf,
+        #[source]
+        source: notify::Error,
+    },
+}
+
+impl Error {
+    /// AWS's error code, when an AWS call failed with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Deploy(e) => e.code(),
+            _ => None,
+        }
+    }
+}
+
+/// A hook (the manifest's load, a build) failed; it has printed why
+/// (diagnostics, compiler errors).
+#[derive(Debug, thiserror::Error)]
+#[error("already reported")]
+pub struct Reported;
 
 /// What a set of changed files calls for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -90,11 +130,9 @@ pub fn affected(
 
 /// The functions `ferry watch` follows: those named, else every function
 /// built from a crate.
-pub fn watched(app: &App, names: &[String]) -> Result<BTreeSet<String>, String> {
+pub fn watched(app: &App, names: &[String]) -> Result<BTreeSet<String>, Error> {
     for n in names {
-        if !app.functions.contains_key(n) {
-            return Err(format!("no function `{n}` in {}", app.manifest.display()));
-        }
+        app.function(n).map_err(Error::UnknownFunction)?;
     }
     Ok(app
         .functions
@@ -108,14 +146,14 @@ pub fn watched(app: &App, names: &[String]) -> Result<BTreeSet<String>, String> 
 
 /// Builds these functions of the app; `Err` when the build failed (already
 /// printed).
-pub type BuildFn<'a> = &'a (dyn Fn(&App, &[String]) -> Result<Record, String> + Sync);
+pub type BuildFn<'a> = &'a (dyn Fn(&App, &[String]) -> Result<Record, Reported> + Sync);
 
 /// How `run` builds and reports: the CLI's build (it prints compiler errors
 /// and manifest diagnostics itself) and its manifest loader.
 pub struct Hooks<'a> {
     /// Loads and validates the manifest; `Err` when it has errors (already
     /// printed).
-    pub load: &'a (dyn Fn() -> Result<App, String> + Sync),
+    pub load: &'a (dyn Fn() -> Result<App, Reported> + Sync),
     pub build: BuildFn<'a>,
 }
 
@@ -136,7 +174,7 @@ pub async fn run<A>(
     hooks: Hooks<'_>,
     opts: &Options,
     ui: &Ui,
-) -> Result<(), String>
+) -> Result<(), Error>
 where
     A: CloudFormation + Storage + Roles + Identity + FunctionCode + Logs,
 {
@@ -144,12 +182,14 @@ where
     deploy::check_hotswap_allowed(&app, "watch")?;
     let mut watched = watched(&app, names)?;
     if watched.is_empty() {
-        return Err("no function built from a crate to watch".to_string());
+        return Err(Error::NothingToWatch);
     }
     let ws = crate::build::workspace::load(&app.root())?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let _watcher = crate::local::serve::watch(&ws.root, tx)
-        .map_err(|e| format!("cannot watch {}: {e}", ws.root.display()))?;
+    let _watcher = crate::local::serve::watch(&ws.root, tx).map_err(|source| Error::Watch {
+        path: ws.root.clone(),
+        source,
+    })?;
     // Debounced batches, from a task of their own so that a batch is never
     // lost to the log timer.
     let (batch_tx, mut batches) = tokio::sync::mpsc::unbounded_channel::<Vec<PathBuf>>();
@@ -339,6 +379,11 @@ mod tests {
             &only_api,
         );
         assert!(c.functions.is_empty());
-        assert!(watched(&a, &["nope".to_string()]).is_err());
+        let e = watched(&a, &["wroker".to_string()]).unwrap_err();
+        assert!(
+            matches!(&e, Error::UnknownFunction(u) if u.name == "wroker"),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "no function `wroker` in /ws/ferry.yaml");
     }
 }

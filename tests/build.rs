@@ -168,7 +168,9 @@ fn a_bin_that_does_not_exist_lists_the_ones_that_do() {
 
 #[test]
 fn a_missing_rust_target_names_the_rustup_command() {
-    let e = ferry::build::toolchain::check_target("riscv64gc-unknown-linux-gnu").unwrap_err();
+    let e = ferry::build::toolchain::check_target("riscv64gc-unknown-linux-gnu")
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("rustup target add riscv64gc-unknown-linux-gnu"),
         "{e}"

@@ -273,7 +273,7 @@ fn run(r: &Recorded, c: &Case, opts: deploy::Options, ui: Ui) -> Result<Outcome,
         &ui,
         &Pending::default(),
     ))
-    .map_err(String::from)
+    .map_err(|e| e.to_string())
 }
 
 fn yes() -> deploy::Options {

@@ -23,9 +23,10 @@ impl std::fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
-impl From<AwsError> for String {
-    fn from(e: AwsError) -> String {
-        e.message
+impl AwsError {
+    /// AWS's error code, when the service gave one: what ferry decides on.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
     }
 }
 

@@ -17,6 +17,16 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
 }
 
+/// Why the AWS clients could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// No region from the flags, the manifest or the AWS configuration.
+    #[error(
+        "no AWS region: pass --region, set `region:` in ferry.yaml, or configure one (AWS_REGION or ~/.aws/config)"
+    )]
+    NoRegion,
+}
+
 /// The clients ferry uses.
 pub struct Aws {
     cfn: cfn::Client,
@@ -34,7 +44,7 @@ pub struct Aws {
 }
 
 impl Aws {
-    pub async fn connect(s: &Settings) -> Result<Aws, String> {
+    pub async fn connect(s: &Settings) -> Result<Aws, ConnectError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(p) = &s.profile {
             loader = loader.profile_name(p);
@@ -49,7 +59,7 @@ impl Aws {
         let region = conf
             .region()
             .map(|r| r.to_string())
-            .ok_or("no AWS region: pass --region, set `region:` in ferry.yaml, or configure one (AWS_REGION or ~/.aws/config)")?;
+            .ok_or(ConnectError::NoRegion)?;
         let endpoint = s
             .endpoint_url
             .clone()

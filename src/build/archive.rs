@@ -97,21 +97,29 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A package over one of Lambda's limits, with the figures. `name` is
+/// ``function `api` `` or ``layer `shared` ``.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TooLarge {
+    #[error("{name}: the zip is {}, over Lambda's limit of {} for a direct upload", human(*zipped), human(MAX_ZIPPED))]
+    Zipped { name: String, zipped: u64 },
+    #[error("{name}: {} unzipped (with layers), over Lambda's limit of {}", human(*unzipped), human(MAX_UNZIPPED))]
+    Unzipped { name: String, unzipped: u64 },
+}
+
 /// Refuses a package over Lambda's limits, with the figures.
-pub fn check_limits(name: &str, zipped: u64, unzipped: u64) -> Result<(), String> {
+pub fn check_limits(name: &str, zipped: u64, unzipped: u64) -> Result<(), TooLarge> {
     if zipped > MAX_ZIPPED {
-        return Err(format!(
-            "{name}: the zip is {}, over Lambda's limit of {} for a direct upload",
-            human(zipped),
-            human(MAX_ZIPPED)
-        ));
+        return Err(TooLarge::Zipped {
+            name: name.to_string(),
+            zipped,
+        });
     }
     if unzipped > MAX_UNZIPPED {
-        return Err(format!(
-            "{name}: {} unzipped (with layers), over Lambda's limit of {}",
-            human(unzipped),
-            human(MAX_UNZIPPED)
-        ));
+        return Err(TooLarge::Unzipped {
+            name: name.to_string(),
+            unzipped,
+        });
     }
     Ok(())
 }
@@ -174,9 +182,13 @@ mod tests {
 
     #[test]
     fn limits_name_the_figures() {
-        let e = check_limits("f", MAX_ZIPPED + 1, 10).unwrap_err();
+        let e = check_limits("f", MAX_ZIPPED + 1, 10)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("50.0 MB"), "{e}");
-        let e = check_limits("f", 10, MAX_UNZIPPED + 1).unwrap_err();
+        let e = check_limits("f", 10, MAX_UNZIPPED + 1)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("250.0 MB"), "{e}");
         assert!(check_limits("f", 10, 10).is_ok());
     }

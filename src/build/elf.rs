@@ -15,21 +15,42 @@ pub struct ElfInfo {
     pub max_glibc: Option<((u32, u32, u32), String)>,
 }
 
+/// Why a binary cannot be read, or would not run on its runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not a 64-bit ELF binary")]
+    NotElf,
+    #[error("{0}")]
+    Read(#[from] object::read::Error),
+    #[error("it is built for {}, but the function runs on {}", built.id(), runs.id())]
+    WrongCpu {
+        built: Architecture,
+        runs: Architecture,
+    },
+    #[error("it is not an {} binary", .0.id())]
+    NotArch(Architecture),
+    #[error("it needs GLIBC {needs} (symbol `{symbol}`), but {runtime} has glibc {}.{}", has.0, has.1)]
+    Glibc {
+        /// `2.35`, or `2.35.1`.
+        needs: String,
+        symbol: String,
+        runtime: String,
+        has: (u32, u32),
+    },
+}
+
 /// Reads the ELF header and the versions of the imported symbols.
-pub fn inspect(data: &[u8]) -> Result<ElfInfo, String> {
-    let header = FileHeader64::<Endianness>::parse(data)
-        .map_err(|_| "not a 64-bit ELF binary".to_string())?;
-    let endian = header.endian().map_err(|e| e.to_string())?;
+pub fn inspect(data: &[u8]) -> Result<ElfInfo, Error> {
+    let header = FileHeader64::<Endianness>::parse(data).map_err(|_| Error::NotElf)?;
+    let endian = header.endian()?;
     let machine = match header.e_machine.get(endian) {
         EM_AARCH64 => Some(Architecture::Arm64),
         EM_X86_64 => Some(Architecture::X86_64),
         _ => None,
     };
-    let sections = header.sections(endian, data).map_err(|e| e.to_string())?;
-    let symbols = sections
-        .symbols(endian, data, SHT_DYNSYM)
-        .map_err(|e| e.to_string())?;
-    let versions = sections.versions(endian, data).map_err(|e| e.to_string())?;
+    let sections = header.sections(endian, data)?;
+    let symbols = sections.symbols(endian, data, SHT_DYNSYM)?;
+    let versions = sections.versions(endian, data)?;
     let mut max_glibc: Option<((u32, u32, u32), String)> = None;
     if let Some(versions) = versions {
         for (i, sym) in symbols.symbols().iter().enumerate() {
@@ -73,17 +94,16 @@ pub fn verify(
     arch: Architecture,
     glibc: (u32, u32),
     runtime: &str,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     match info.machine {
         Some(m) if m == arch => {}
         Some(m) => {
-            return Err(format!(
-                "it is built for {}, but the function runs on {}",
-                m.id(),
-                arch.id()
-            ));
+            return Err(Error::WrongCpu {
+                built: m,
+                runs: arch,
+            });
         }
-        None => return Err(format!("it is not an {} binary", arch.id())),
+        None => return Err(Error::NotArch(arch)),
     }
     if let Some(((a, b, c), sym)) = &info.max_glibc {
         if (*a, *b) > glibc {
@@ -92,10 +112,12 @@ pub fn verify(
             } else {
                 format!("{a}.{b}")
             };
-            return Err(format!(
-                "it needs GLIBC {v} (symbol `{sym}`), but {runtime} has glibc {}.{}",
-                glibc.0, glibc.1
-            ));
+            return Err(Error::Glibc {
+                needs: v,
+                symbol: sym.clone(),
+                runtime: runtime.to_string(),
+                has: glibc,
+            });
         }
     }
     Ok(())
@@ -136,9 +158,13 @@ mod tests {
             machine: Some(Architecture::X86_64),
             max_glibc: Some(((2, 35, 0), "memcpy".into())),
         };
-        let e = verify(&info, Architecture::Arm64, (2, 34), "provided.al2023").unwrap_err();
+        let e = verify(&info, Architecture::Arm64, (2, 34), "provided.al2023")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("built for x86_64"), "{e}");
-        let e = verify(&info, Architecture::X86_64, (2, 34), "provided.al2023").unwrap_err();
+        let e = verify(&info, Architecture::X86_64, (2, 34), "provided.al2023")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("GLIBC 2.35") && e.contains("memcpy"), "{e}");
         let ok = ElfInfo {
             machine: Some(Architecture::X86_64),

@@ -17,8 +17,8 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
-use crate::manifest::decode::did_you_mean;
 use crate::manifest::model::{App, Architecture, Code, LayerRef};
+use crate::manifest::select::UnknownFunction;
 
 /// What to build.
 #[derive(Clone, Debug, Default)]
@@ -50,16 +50,88 @@ pub struct Record {
     pub layers: BTreeMap<String, Artifact>,
 }
 
-#[derive(Debug)]
-pub enum BuildError {
-    /// Problems tied to a place in the manifest (`crate`, `bin`).
+/// Why a build failed, or why the artifacts are not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Problems tied to a place in the manifest (`crate`, `bin`), reported
+    /// as diagnostics.
+    #[error("the manifest has {} problem{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Diagnostics(Vec<Diagnostic>),
-    Message(String),
+    #[error(transparent)]
+    UnknownFunction(#[from] UnknownFunction),
+    #[error(transparent)]
+    Workspace(#[from] workspace::Error),
+    #[error(transparent)]
+    Toolchain(#[from] toolchain::Error),
+    #[error(transparent)]
+    TooLarge(#[from] archive::TooLarge),
+    /// A folder or file of `.ferry/build` could not be made.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// `create` or `write`.
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("layer `{name}`: cannot read {}: {source}", path.display())]
+    Layer {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("function `{function}`: cannot read {}: {source}", path.display())]
+    Binary {
+        function: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The binary is not an ELF file ferry can read.
+    #[error("function `{function}`: {}: {source}", path.display())]
+    Elf {
+        function: String,
+        path: PathBuf,
+        #[source]
+        source: Box<elf::Error>,
+    },
+    /// The binary is for another CPU or a newer glibc.
+    #[error("function `{function}` would not run on Lambda: {} {source}", path.display())]
+    NotForLambda {
+        function: String,
+        path: PathBuf,
+        #[source]
+        source: Box<elf::Error>,
+    },
+    #[error("function `{function}`: {source}")]
+    Zip {
+        function: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot run {cargo}: {source}")]
+    RunCargo {
+        cargo: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// cargo failed; it printed its errors. The target triple, or `this
+    /// machine`.
+    #[error("cargo could not build the functions for {0} (its errors are above)")]
+    Cargo(String),
+    #[error("function `{0}` has not been built: run `ferry build` (or deploy without --no-build)")]
+    FunctionNotBuilt(String),
+    #[error("layer `{0}` has not been built: run `ferry build`")]
+    LayerNotBuilt(String),
 }
 
-impl From<String> for BuildError {
-    fn from(s: String) -> Self {
-        BuildError::Message(s)
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io {
+        action,
+        path,
+        source,
     }
 }
 
@@ -83,28 +155,24 @@ pub fn read_record(app: &App) -> Record {
 /// The artifacts a deploy or package needs: the last build's record
 /// (`.ferry/build/artifacts.json`) with `fresh` over it, checked by
 /// [`complete`].
-pub fn deployable(app: &App, fresh: Record) -> Result<Record, String> {
+pub fn deployable(app: &App, fresh: Record) -> Result<Record, Error> {
     complete(app, read_record(app), fresh)
 }
 
 /// `last` with `fresh` over it, when every function built from a crate and
 /// every layer has an artifact; else which one has not been built.
-pub fn complete(app: &App, last: Record, fresh: Record) -> Result<Record, String> {
+pub fn complete(app: &App, last: Record, fresh: Record) -> Result<Record, Error> {
     let mut full = last;
     full.functions.extend(fresh.functions);
     full.layers.extend(fresh.layers);
     for (name, f) in &app.functions {
         if matches!(f.code, Code::Crate { .. }) && !full.functions.contains_key(name) {
-            return Err(format!(
-                "function `{name}` has not been built: run `ferry build` (or deploy without --no-build)"
-            ));
+            return Err(Error::FunctionNotBuilt(name.clone()));
         }
     }
     for name in app.layers.keys() {
         if !full.layers.contains_key(name) {
-            return Err(format!(
-                "layer `{name}` has not been built: run `ferry build`"
-            ));
+            return Err(Error::LayerNotBuilt(name.clone()));
         }
     }
     Ok(full)
@@ -127,17 +195,9 @@ pub struct Job {
 pub fn resolve_functions(
     app: &App,
     names: &[String],
-) -> Result<Option<(workspace::Workspace, Vec<Job>)>, BuildError> {
+) -> Result<Option<(workspace::Workspace, Vec<Job>)>, Error> {
     for name in names {
-        if !app.functions.contains_key(name) {
-            let hint = did_you_mean(name, app.functions.keys().map(String::as_str))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            return Err(BuildError::Message(format!(
-                "no function `{name}` in {}{hint}",
-                app.manifest.display()
-            )));
-        }
+        app.function(name)?;
     }
     let selected: Vec<(&String, &crate::manifest::model::Function)> = app
         .functions
@@ -174,16 +234,16 @@ pub fn resolve_functions(
         }
     }
     if !diags.is_empty() {
-        return Err(BuildError::Diagnostics(diags));
+        return Err(Error::Diagnostics(diags));
     }
     Ok(Some((ws, jobs)))
 }
 
 /// Builds the selected functions and every layer; returns what was built.
-pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
+pub fn build(app: &App, opts: &Options) -> Result<Record, Error> {
     let resolved = resolve_functions(app, &opts.functions)?;
     let dir = out_dir(app);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
     let mut record = read_record(app);
     let mut built = Record::default();
 
@@ -191,8 +251,11 @@ pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
     let mut layer_sizes = BTreeMap::new();
     for (name, layer) in &app.layers {
         let src = app.root().join(&layer.path);
-        let (zip, unzipped) = archive::folder_zip(&src)
-            .map_err(|e| format!("layer `{name}`: cannot read {}: {e}", src.display()))?;
+        let (zip, unzipped) = archive::folder_zip(&src).map_err(|source| Error::Layer {
+            name: name.clone(),
+            path: src.clone(),
+            source,
+        })?;
         archive::check_limits(&format!("layer `{name}`"), zip.len() as u64, unzipped)?;
         let rel = PathBuf::from(".ferry/build/layers").join(format!("{name}.zip"));
         write_if_changed(&app.root().join(&rel), &zip)?;
@@ -223,25 +286,27 @@ pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
             cargo_build(&ws.root, &group, triple, glibc, opts, &tuning)?;
             for j in group {
                 let bin_path = ws.target_dir.join(triple).join(profile_dir).join(&j.bin);
-                let bytes = std::fs::read(&bin_path).map_err(|e| {
-                    format!(
-                        "function `{}`: cannot read {}: {e}",
-                        j.function,
-                        bin_path.display()
-                    )
+                let bytes = std::fs::read(&bin_path).map_err(|source| Error::Binary {
+                    function: j.function.clone(),
+                    path: bin_path.clone(),
+                    source,
                 })?;
-                let info = elf::inspect(&bytes).map_err(|e| {
-                    format!("function `{}`: {}: {e}", j.function, bin_path.display())
+                let info = elf::inspect(&bytes).map_err(|source| Error::Elf {
+                    function: j.function.clone(),
+                    path: bin_path.clone(),
+                    source: Box::new(source),
                 })?;
-                elf::verify(&info, j.arch, j.glibc, j.runtime).map_err(|e| {
-                    format!(
-                        "function `{}` would not run on Lambda: {} {e}",
-                        j.function,
-                        bin_path.display()
-                    )
+                elf::verify(&info, j.arch, j.glibc, j.runtime).map_err(|source| {
+                    Error::NotForLambda {
+                        function: j.function.clone(),
+                        path: bin_path.clone(),
+                        source: Box::new(source),
+                    }
                 })?;
-                let zip = archive::function_zip(&bytes)
-                    .map_err(|e| format!("function `{}`: {e}", j.function))?;
+                let zip = archive::function_zip(&bytes).map_err(|source| Error::Zip {
+                    function: j.function.clone(),
+                    source,
+                })?;
                 let layers: u64 = app.functions[&j.function]
                     .layers
                     .iter()
@@ -281,14 +346,14 @@ pub fn build(app: &App, opts: &Options) -> Result<Record, BuildError> {
 }
 
 /// Writes `bytes` unless the file already holds them (keeps its mtime).
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if std::fs::read(path).ok().as_deref() == Some(bytes) {
         return Ok(());
     }
     if let Some(p) = path.parent() {
-        std::fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+        std::fs::create_dir_all(p).map_err(io("create", p))?;
     }
-    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, bytes).map_err(io("write", path))
 }
 
 /// ferry's release settings for Lambda, each given to cargo only when the
@@ -342,7 +407,7 @@ fn cargo_build(
     glibc: (u32, u32),
     opts: &Options,
     tuning: &[String],
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(root)
@@ -359,13 +424,12 @@ fn cargo_build(
         cmd.arg("-q");
     }
     select(&mut cmd, group.iter().copied());
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    let status = cmd.status().map_err(|source| Error::RunCargo {
+        cargo: cargo.clone(),
+        source,
+    })?;
     if !status.success() {
-        return Err(format!(
-            "cargo could not build the functions for {triple} (its errors are above)"
-        ));
+        return Err(Error::Cargo(triple.to_string()));
     }
     Ok(())
 }
@@ -426,7 +490,9 @@ mod tests {
 
     #[test]
     fn every_crate_function_and_layer_needs_an_artifact() {
-        let e = complete(&app(), Record::default(), record(&[("api", "a")], &[])).unwrap_err();
+        let e = complete(&app(), Record::default(), record(&[("api", "a")], &[]))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("function `worker` has not been built"), "{e}");
         let e = complete(
             &app(),
@@ -434,6 +500,13 @@ mod tests {
             record(&[("api", "a"), ("worker", "w")], &[]),
         )
         .unwrap_err();
-        assert_eq!(e, "layer `shared` has not been built: run `ferry build`");
+        assert!(
+            matches!(&e, Error::LayerNotBuilt(l) if l == "shared"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "layer `shared` has not been built: run `ferry build`"
+        );
     }
 }

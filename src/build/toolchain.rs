@@ -11,14 +11,30 @@ pub const ZIG_VERSION: &str = "0.15.2";
 /// The cargo-zigbuild version ferry is tested with.
 pub const ZIGBUILD_VERSION: &str = "0.22.3";
 
+/// A piece of the toolchain that is missing, with the command installing it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the Rust target `{0}` is not installed: run `rustup target add {0}`")]
+    TargetMissing(String),
+    #[error("cannot run rustc: {0}")]
+    Rustc(#[source] std::io::Error),
+    #[error(
+        "cargo-zigbuild is not installed: run `pip install cargo-zigbuild=={ZIGBUILD_VERSION}` or `cargo install cargo-zigbuild --version {ZIGBUILD_VERSION} --locked` (scripts/setup does it)"
+    )]
+    ZigbuildMissing,
+    #[error(
+        "zig is not installed: run `pip install ziglang=={ZIG_VERSION}` (scripts/setup does it)"
+    )]
+    ZigMissing,
+}
+
 /// Checks that the Rust standard library for `triple` is installed.
-pub fn check_target(triple: &str) -> Result<(), String> {
-    let missing =
-        || format!("the Rust target `{triple}` is not installed: run `rustup target add {triple}`");
+pub fn check_target(triple: &str) -> Result<(), Error> {
+    let missing = || Error::TargetMissing(triple.to_string());
     let out = Command::new("rustc")
         .args(["--print", "target-libdir", "--target", triple])
         .output()
-        .map_err(|e| format!("cannot run rustc: {e}"))?;
+        .map_err(Error::Rustc)?;
     if !out.status.success() {
         return Err(missing());
     }
@@ -65,19 +81,15 @@ fn is_executable(p: &Path) -> bool {
 /// Checks for cargo-zigbuild and for zig (on PATH, in
 /// `CARGO_ZIGBUILD_ZIG_PATH`, or as the `ziglang` Python package), as
 /// cargo-zigbuild looks for them.
-pub fn check_zig() -> Result<(), String> {
+pub fn check_zig() -> Result<(), Error> {
     if !on_path("cargo-zigbuild") {
-        return Err(format!(
-            "cargo-zigbuild is not installed: run `pip install cargo-zigbuild=={ZIGBUILD_VERSION}` or `cargo install cargo-zigbuild --version {ZIGBUILD_VERSION} --locked` (scripts/setup does it)"
-        ));
+        return Err(Error::ZigbuildMissing);
     }
     let zig_ok = std::env::var_os("CARGO_ZIGBUILD_ZIG_PATH").is_some()
         || on_path("zig")
         || runs("python3", &["-m", "ziglang", "version"]);
     if !zig_ok {
-        return Err(format!(
-            "zig is not installed: run `pip install ziglang=={ZIG_VERSION}` (scripts/setup does it)"
-        ));
+        return Err(Error::ZigMissing);
     }
     Ok(())
 }

@@ -20,28 +20,37 @@ pub struct Workspace {
     pub packages: Vec<Package>,
 }
 
+/// `cargo metadata` could not read the workspace.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the cargo workspace at {}: {}", dir.display(), summary(source))]
+pub struct Error {
+    pub dir: PathBuf,
+    #[source]
+    pub source: cargo_metadata::Error,
+}
+
+/// cargo's first error line, else the error as it says itself.
+fn summary(e: &cargo_metadata::Error) -> String {
+    match e {
+        cargo_metadata::Error::CargoMetadata { stderr } => stderr
+            .lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or(stderr.trim())
+            .trim_start_matches("error: ")
+            .to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Reads the workspace with `cargo metadata` (no dependencies resolved).
-pub fn load(dir: &std::path::Path) -> Result<Workspace, String> {
+pub fn load(dir: &std::path::Path) -> Result<Workspace, Error> {
     let meta = cargo_metadata::MetadataCommand::new()
         .current_dir(dir)
         .no_deps()
         .exec()
-        .map_err(|e| match e {
-            cargo_metadata::Error::CargoMetadata { stderr } => {
-                let first = stderr
-                    .lines()
-                    .find(|l| l.contains("error"))
-                    .unwrap_or(stderr.trim());
-                format!(
-                    "cannot read the cargo workspace at {}: {}",
-                    dir.display(),
-                    first.trim_start_matches("error: ")
-                )
-            }
-            other => format!(
-                "cannot read the cargo workspace at {}: {other}",
-                dir.display()
-            ),
+        .map_err(|source| Error {
+            dir: dir.to_path_buf(),
+            source,
         })?;
     let members: std::collections::HashSet<_> = meta.workspace_members.iter().collect();
     let packages = meta

@@ -5,8 +5,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{Value, json};
 
-use super::{Cli, Failure, LocalCommand, Outcome, Output, known_function, load, read_payload};
-use crate::build::BuildError;
+use super::{Cli, Failure, LocalCommand, Outcome, Output, load};
 use crate::local::{
     self, asynchronous, environment::Context, events, host, instance, invoke, poller, serve,
 };
@@ -85,13 +84,7 @@ fn build(
         release,
         cli.quiet > 0 || cli.output == Output::Json,
     )
-    .map_err(|e| match e {
-        BuildError::Message(m) => Failure::Message(m),
-        BuildError::Diagnostics(d) => {
-            super::report_diagnostics(cli, &app.manifest, &d, &super::manifest_sources(app));
-            Failure::Reported
-        }
-    })
+    .map_err(|e| super::build_failure(cli, app, e))
 }
 
 fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, Failure> {
@@ -137,12 +130,14 @@ fn invoke(
     release: bool,
 ) -> Outcome {
     let app = load(cli)?;
-    known_function(&app, function)?;
+    app.function(function)?;
     let cx = context(cli, &app, SERVE_PORT);
     let input = match (body.event, body.trigger) {
         (_, Some(index)) => invoke::Input::Trigger(index),
         (Some(kind), None) => invoke::Input::Kind(kind),
-        (None, None) => invoke::Input::Payload(read_payload(body.payload)?),
+        (None, None) => {
+            invoke::Input::Payload(crate::payload::read(body.payload, std::io::stdin())?)
+        }
     };
     let request = invoke::request(
         &app,
@@ -443,7 +438,7 @@ fn context(cli: &Cli, app: &App, port: u16) -> Context {
 
 fn events(cli: &Cli, function: &str, trigger: Option<usize>) -> Outcome {
     let app = load(cli)?;
-    known_function(&app, function)?;
+    app.function(function)?;
     let cx = context(cli, &app, SERVE_PORT);
     let list = events::listed(&app, function, trigger, &cx, &stamp())?;
     match cli.output {

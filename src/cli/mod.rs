@@ -399,10 +399,27 @@ pub enum SchemaFormat {
 pub(crate) enum Failure {
     /// Print this message.
     Message(String),
+    /// An AWS call failed: its message, and AWS's error code, which
+    /// `--output json` adds.
+    Aws { message: String, code: String },
     /// Exit with this code, nothing more to print.
     Exit(u8),
     /// Already printed.
     Reported,
+}
+
+impl Failure {
+    /// A layer's error, rendered as its message, with AWS's code when an
+    /// AWS call failed with one.
+    fn of(e: &dyn std::fmt::Display, code: Option<&str>) -> Failure {
+        match code {
+            Some(code) => Failure::Aws {
+                message: e.to_string(),
+                code: code.to_string(),
+            },
+            None => Failure::Message(e.to_string()),
+        }
+    }
 }
 
 impl From<String> for Failure {
@@ -411,10 +428,44 @@ impl From<String> for Failure {
     }
 }
 
-/// The deploy layer's errors are rendered here, once, as their message.
-impl From<crate::deploy::Error> for Failure {
-    fn from(e: crate::deploy::Error) -> Self {
-        Failure::Message(e.to_string())
+/// Each layer's error is rendered here, once, as its message; those that
+/// can come from AWS keep its error code.
+macro_rules! rendered {
+    (coded: $($coded:ty),*; plain: $($plain:ty),*) => {
+        $(impl From<$coded> for Failure {
+            fn from(e: $coded) -> Self {
+                Failure::of(&e, e.code())
+            }
+        })*
+        $(impl From<$plain> for Failure {
+            fn from(e: $plain) -> Self {
+                Failure::Message(e.to_string())
+            }
+        })*
+    };
+}
+
+rendered!(
+    coded: crate::aws::AwsError,
+        crate::deploy::Error,
+        crate::package::Error,
+        crate::info::Error,
+        crate::metrics::Error,
+        crate::local::Error;
+    plain: crate::aws::sdk::ConnectError,
+        crate::blueprint::Error,
+        crate::pipeline::Error,
+        crate::payload::Error,
+        crate::manifest::select::UnknownFunction
+);
+
+/// A watch that stopped: a failed hook has printed why already.
+impl From<crate::watch::Error> for Failure {
+    fn from(e: crate::watch::Error) -> Self {
+        match e {
+            crate::watch::Error::Hook(_) => Failure::Reported,
+            e => Failure::of(&e, e.code()),
+        }
     }
 }
 
@@ -436,6 +487,16 @@ pub fn main() -> ExitCode {
         Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Message(m)) => {
             eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Aws { message, code }) => {
+            eprintln!("error: {message}");
+            if cli.output == Output::Json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": { "message": message, "code": code } })
+                );
+            }
             ExitCode::from(1)
         }
     }
@@ -691,13 +752,18 @@ fn run_build(
             if debug { "debug" } else { "release" }
         );
     }
-    crate::build::build(app, &opts).map_err(|e| match e {
-        crate::build::BuildError::Message(m) => Failure::Message(m),
-        crate::build::BuildError::Diagnostics(d) => {
+    crate::build::build(app, &opts).map_err(|e| build_failure(cli, app, e))
+}
+
+/// A build's failure: its diagnostics printed, or its message.
+fn build_failure(cli: &Cli, app: &App, e: crate::build::Error) -> Failure {
+    match e {
+        crate::build::Error::Diagnostics(d) => {
             report_diagnostics(cli, &app.manifest, &d, &manifest_sources(app));
             Failure::Reported
         }
-    })
+        e => Failure::Message(e.to_string()),
+    }
 }
 
 fn manifest_sources(app: &App) -> crate::diagnostic::Sources {
@@ -753,7 +819,7 @@ fn pipeline_init(
         };
         apps.push(load(&staged)?);
     }
-    let files = crate::pipeline::render(&apps, approval, source).map_err(Failure::Message)?;
+    let files = crate::pipeline::render(&apps, approval, source)?;
     let dir = out
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| apps[0].root());
@@ -871,39 +937,6 @@ fn graph(cli: &Cli, format: GraphFormat, out: Option<&std::path::Path>) -> Outco
     Ok(())
 }
 
-pub(crate) fn known_function<'a>(
-    app: &'a App,
-    name: &str,
-) -> Result<&'a crate::manifest::model::Function, Failure> {
-    app.functions.get(name).ok_or_else(|| {
-        let hint =
-            crate::manifest::decode::did_you_mean(name, app.functions.keys().map(String::as_str))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-        Failure::Message(format!(
-            "no function `{name}` in {}{hint}",
-            app.manifest.display()
-        ))
-    })
-}
-
-/// `{"a": 1}`, `@event.json`, or `-` for standard input.
-pub(crate) fn read_payload(p: &str) -> Result<Vec<u8>, Failure> {
-    let bytes = if let Some(path) = p.strip_prefix('@') {
-        std::fs::read(path).map_err(|e| Failure::Message(format!("cannot read {path}: {e}")))?
-    } else if p == "-" {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)
-            .map_err(|e| Failure::Message(e.to_string()))?;
-        v
-    } else {
-        p.as_bytes().to_vec()
-    };
-    serde_json::from_slice::<serde_json::Value>(&bytes)
-        .map_err(|e| Failure::Message(format!("the payload is not JSON: {e}")))?;
-    Ok(bytes)
-}
-
 /// A panic is a bug in ferry: say so in one line, without a backtrace.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
@@ -919,4 +952,51 @@ fn install_panic_hook() {
             .unwrap_or_default();
         eprintln!("error: internal error in ferry: {msg}{at}. Please report it.");
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(f: Failure) -> (String, Option<String>) {
+        match f {
+            Failure::Message(m) => (m, None),
+            Failure::Aws { message, code } => (message, Some(code)),
+            Failure::Exit(c) => (format!("exit {c}"), None),
+            Failure::Reported => ("reported".into(), None),
+        }
+    }
+
+    #[test]
+    fn layer_errors_render_as_their_message_and_keep_the_aws_code() {
+        let aws = crate::aws::AwsError {
+            code: Some("ExpiredToken".into()),
+            message: "DescribeStacks: The security token included in the request is expired".into(),
+        };
+        let info = crate::info::Error::Aws(aws.clone());
+        assert_eq!(
+            rendered(info.into()),
+            (aws.message.clone(), Some("ExpiredToken".into()))
+        );
+        let missing = crate::info::Error::NotDeployed {
+            stack: "shop-dev".into(),
+            stage: "dev".into(),
+        };
+        assert_eq!(
+            rendered(missing.into()),
+            (
+                "stack shop-dev does not exist (stage `dev`): run `ferry deploy`".into(),
+                None
+            )
+        );
+        let package = crate::package::Error::from(crate::deploy::Error::from(aws.clone()));
+        assert_eq!(rendered(package.into()).1.as_deref(), Some("ExpiredToken"));
+        let watch = crate::watch::Error::from(crate::watch::Reported);
+        assert_eq!(rendered(watch.into()).0, "reported");
+        let stop = crate::watch::Error::NothingToWatch;
+        assert_eq!(
+            rendered(stop.into()),
+            ("no function built from a crate to watch".into(), None)
+        );
+    }
 }

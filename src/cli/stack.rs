@@ -6,9 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
-use super::{
-    Cli, Command, Failure, Outcome, Output, known_function, load, read_payload, run_build,
-};
+use super::{Cli, Command, Failure, Outcome, Output, load, run_build};
 use crate::aws::Functions;
 use crate::aws::sdk::{Aws, Settings};
 use crate::build::Record;
@@ -117,7 +115,7 @@ pub(super) async fn connect(cli: &Cli, app: Option<&App>) -> Result<Aws, Failure
             .or_else(|| app.and_then(|a| a.region.clone())),
         endpoint_url: cli.endpoint_url.clone(),
     };
-    Aws::connect(&settings).await.map_err(Failure::from)
+    Ok(Aws::connect(&settings).await?)
 }
 
 async fn run_async(cli: &Cli) -> Outcome {
@@ -200,25 +198,21 @@ async fn run_async(cli: &Cli) -> Outcome {
             let aws = connect(cli, Some(&app)).await?;
             deploy::check_account(&aws, &app).await?;
             let ui = ui(cli);
-            let load_app = || {
-                load(cli).map_err(|e| match e {
-                    Failure::Message(m) => {
-                        eprintln!("error: {m}");
-                        m
-                    }
-                    _ => "the manifest has errors".to_string(),
-                })
+            // A failed hook prints why, and the watch goes on.
+            let reported = |e: Failure| {
+                if let Failure::Message(m) | Failure::Aws { message: m, .. } = e {
+                    eprintln!("error: {m}");
+                }
+                crate::watch::Reported
             };
+            let load_app = || load(cli).map_err(reported);
             let build = |app: &App, fns: &[String]| {
                 run_build(cli, app, fns, *debug)
-                    .and_then(|built| crate::build::deployable(app, built).map_err(Failure::from))
-                    .map_err(|e| match e {
-                        Failure::Message(m) => {
-                            eprintln!("error: {m}");
-                            m
-                        }
-                        _ => "the build failed".to_string(),
+                    .and_then(|built| {
+                        crate::build::deployable(app, built)
+                            .map_err(|e| super::build_failure(cli, app, e))
                     })
+                    .map_err(reported)
             };
             let opts = crate::watch::Options {
                 yes: *yes,
@@ -356,14 +350,11 @@ async fn run_async(cli: &Cli) -> Outcome {
             asynchronous,
         } => {
             let app = load(cli)?;
-            let f = known_function(&app, function)?;
-            let body = read_payload(payload)?;
+            let f = app.function(function)?;
+            let body = crate::payload::read(payload, std::io::stdin())?;
             let aws = connect(cli, Some(&app)).await?;
             let physical = names::physical(&app.name, &app.stage, function);
-            let r = aws
-                .invoke(&physical, &f.alias, body, *asynchronous)
-                .await
-                .map_err(|e| Failure::Message(e.message))?;
+            let r = aws.invoke(&physical, &f.alias, body, *asynchronous).await?;
             let text = String::from_utf8_lossy(&r.payload).into_owned();
             match cli.output {
                 Output::Json => println!(
@@ -403,7 +394,7 @@ async fn run_async(cli: &Cli) -> Outcome {
             request_id,
         } => {
             let app = load(cli)?;
-            let chosen = chosen_functions(&app, functions)?;
+            let chosen = app.chosen(functions)?;
             let aws = connect(cli, Some(&app)).await?;
             let prefixed = functions.len() != 1;
             let width = chosen.iter().map(String::len).max().unwrap_or(0);
@@ -416,10 +407,7 @@ async fn run_async(cli: &Cli) -> Outcome {
                 request_id.as_deref(),
             );
             loop {
-                let lines = tail
-                    .poll(&aws)
-                    .await
-                    .map_err(|e| Failure::Message(e.message))?;
+                let lines = tail.poll(&aws).await?;
                 for l in lines {
                     match cli.output {
                         Output::Json => println!(
@@ -484,11 +472,10 @@ async fn run_async(cli: &Cli) -> Outcome {
             period,
         } => {
             let app = load(cli)?;
-            let chosen = chosen_functions(&app, functions)?;
+            let chosen = app.chosen(functions)?;
             let aws = connect(cli, Some(&app)).await?;
             let window =
-                crate::metrics::Window::new(now_ms() / 1000, since.as_secs(), period.as_secs())
-                    .map_err(Failure::from)?;
+                crate::metrics::Window::new(now_ms() / 1000, since.as_secs(), period.as_secs())?;
             let physical: Vec<String> = chosen
                 .iter()
                 .map(|f| names::physical(&app.name, &app.stage, f))
@@ -555,18 +542,6 @@ fn typed_stage(app: &App, what: &str, given: Option<&str>) -> Result<(), Failure
     deploy::check_stage_typed(app, what, typed.as_deref()).map_err(Failure::from)
 }
 
-/// The functions named on the command line (each checked), or every
-/// function of the app.
-fn chosen_functions(app: &App, named: &[String]) -> Result<Vec<String>, Failure> {
-    if named.is_empty() {
-        return Ok(app.functions.keys().cloned().collect());
-    }
-    for f in named {
-        known_function(app, f)?;
-    }
-    Ok(named.to_vec())
-}
-
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -582,7 +557,7 @@ fn artifacts(cli: &Cli, app: &App, no_build: bool) -> Result<Record, Failure> {
     } else {
         run_build(cli, app, &[], false)?
     };
-    crate::build::deployable(app, built).map_err(Failure::from)
+    crate::build::deployable(app, built).map_err(|e| super::build_failure(cli, app, e))
 }
 
 fn print_outputs(outputs: &std::collections::BTreeMap<String, String>) {

@@ -1,14 +1,19 @@
-//! The deploy layer's error: an AWS call that failed (its code kept), an
-//! interruption, or ferry's own reason to stop. The command line renders
-//! it once, as its message.
+//! The deploy layer's error: an AWS call that failed (its code kept), a
+//! hotswap that failed, an interruption, or ferry's own reason to stop.
+//! The command line renders it once, as its message.
 
 use crate::aws::AwsError;
+
+use super::hotswap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An AWS call failed; `code` is AWS's error code when it gave one.
     #[error("{0}")]
     Aws(#[from] AwsError),
+    /// A hotswap failed: which function, at which step, with AWS's error.
+    #[error("{0}")]
+    Hotswap(#[from] hotswap::Error),
     /// Ctrl-C: what was left behind, and how to follow it.
     #[error("{0}")]
     Interrupted(String),
@@ -21,7 +26,8 @@ impl Error {
     /// AWS's error code, when an AWS call failed with one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Error::Aws(e) => e.code.as_deref(),
+            Error::Aws(e) => e.code(),
+            Error::Hotswap(e) => e.code(),
             _ => None,
         }
     }
@@ -36,13 +42,6 @@ impl From<String> for Error {
 impl From<&str> for Error {
     fn from(s: &str) -> Self {
         Error::Stopped(s.to_string())
-    }
-}
-
-/// For callers whose own errors are text (package, info, watch).
-impl From<Error> for String {
-    fn from(e: Error) -> String {
-        e.to_string()
     }
 }
 

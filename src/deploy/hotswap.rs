@@ -22,6 +22,67 @@ use crate::manifest::model::{App, Code, Strategy};
 use crate::names;
 use crate::synth::{Artifacts, Stacks};
 
+/// Why a hotswap failed. Each keeps AWS's error, code included.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading a function's deployed code failed.
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    /// A step of one function's update failed.
+    #[error("function {function}: {step}: {source}")]
+    Step {
+        function: String,
+        /// `cannot update its code`, `cannot move its alias live`, ...
+        step: String,
+        #[source]
+        source: AwsError,
+    },
+    /// Lambda no longer knows the function.
+    #[error("function {0} disappeared")]
+    Disappeared(String),
+    /// Lambda reported the update as failed.
+    #[error("function {function}: Lambda could not update its code: {reason}")]
+    UpdateFailed { function: String, reason: String },
+    /// The update did not finish within `--wait-timeout`.
+    #[error(
+        "function {function} is still updating after {seconds} s; try again later (or raise --wait-timeout)"
+    )]
+    StillUpdating { function: String, seconds: u64 },
+    /// Some functions failed; the others were hotswapped.
+    #[error("{}{}", lines(failed), finished_note(finished))]
+    Failed {
+        failed: Vec<Error>,
+        finished: Vec<String>,
+    },
+}
+
+impl Error {
+    /// AWS's error code of the (first) AWS failure, when there is one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Aws(e) | Error::Step { source: e, .. } => e.code(),
+            Error::Failed { failed, .. } => failed.iter().find_map(Error::code),
+            _ => None,
+        }
+    }
+}
+
+fn lines(failed: &[Error]) -> String {
+    failed
+        .iter()
+        .map(Error::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn finished_note(finished: &[String]) -> String {
+    if finished.is_empty() {
+        String::new()
+    } else {
+        format!("\nhotswapped before the failure: {}", finished.join(", "))
+    }
+}
+
 /// The templates of a deployed stack: `""` for the root, the nested
 /// stack's logical ID for each nested one.
 pub type Templates = BTreeMap<String, Value>;
@@ -218,7 +279,7 @@ pub fn decide(
 pub async fn live_code<A: FunctionCode>(
     aws: &A,
     app: &App,
-) -> Result<BTreeMap<String, Option<String>>, String> {
+) -> Result<BTreeMap<String, Option<String>>, Error> {
     let mut out = BTreeMap::new();
     for (name, f) in &app.functions {
         if !matches!(f.code, Code::Crate { .. }) {
@@ -257,9 +318,9 @@ pub async fn run<A: FunctionCode>(
     swaps: &[Swap],
     ui: &Ui,
     timeout: Duration,
-) -> Result<Vec<Swapped>, String> {
+) -> Result<Vec<Swapped>, Error> {
     use futures_util::stream::{self, StreamExt};
-    let results: Vec<Result<Swapped, String>> = stream::iter(swaps)
+    let results: Vec<Result<Swapped, Error>> = stream::iter(swaps)
         .map(|s| swap_one(aws, bucket, s, ui, timeout))
         .buffer_unordered(PARALLEL)
         .collect()
@@ -273,16 +334,8 @@ pub async fn run<A: FunctionCode>(
         }
     }
     if !failed.is_empty() {
-        let finished: Vec<&str> = done.iter().map(|s| s.function.as_str()).collect();
-        return Err(format!(
-            "{}{}",
-            failed.join("\n"),
-            if finished.is_empty() {
-                String::new()
-            } else {
-                format!("\nhotswapped before the failure: {}", finished.join(", "))
-            }
-        ));
+        let finished = done.iter().map(|s| s.function.clone()).collect();
+        return Err(Error::Failed { failed, finished });
     }
     done.sort_by(|a, b| a.function.cmp(&b.function));
     Ok(done)
@@ -298,7 +351,7 @@ async fn swap_one<A: FunctionCode>(
     s: &Swap,
     ui: &Ui,
     timeout: Duration,
-) -> Result<Swapped, String> {
+) -> Result<Swapped, Error> {
     let started = Instant::now();
     let phase = |name: &str, since: Instant| {
         ui.info(&format!(
@@ -307,7 +360,11 @@ async fn swap_one<A: FunctionCode>(
             since.elapsed().as_secs_f64()
         ));
     };
-    let fail = |what: &str, e: AwsError| format!("function {}: {what}: {e}", s.function);
+    let fail = |step: &str, source: AwsError| Error::Step {
+        function: s.function.clone(),
+        step: step.to_string(),
+        source,
+    };
     let t = Instant::now();
     aws.update_code(&s.physical, bucket, &s.key)
         .await
@@ -319,14 +376,13 @@ async fn swap_one<A: FunctionCode>(
             .function_config(&s.physical)
             .await
             .map_err(|e| fail("cannot read its state", e))?
-            .ok_or_else(|| format!("function {} disappeared", s.function))?;
+            .ok_or_else(|| Error::Disappeared(s.function.clone()))?;
         match state.last_update_status.as_deref() {
             Some("Failed") => {
-                return Err(format!(
-                    "function {}: Lambda could not update its code: {}",
-                    s.function,
-                    state.last_update_reason.unwrap_or_default()
-                ));
+                return Err(Error::UpdateFailed {
+                    function: s.function.clone(),
+                    reason: state.last_update_reason.unwrap_or_default(),
+                });
             }
             Some("InProgress") => {}
             _ if state
@@ -341,11 +397,10 @@ async fn swap_one<A: FunctionCode>(
             _ => {}
         }
         if t.elapsed() >= timeout {
-            return Err(format!(
-                "function {} is still updating after {} s; try again later (or raise --wait-timeout)",
-                s.function,
-                timeout.as_secs()
-            ));
+            return Err(Error::StillUpdating {
+                function: s.function.clone(),
+                seconds: timeout.as_secs(),
+            });
         }
         b.wait_within(timeout.saturating_sub(t.elapsed())).await;
     }
@@ -432,6 +487,87 @@ pub fn drift(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lambda refusing every code update with this error code.
+    struct Refusing(&'static str);
+
+    impl crate::aws::Inspect for Refusing {
+        async fn function_config(
+            &self,
+            _: &str,
+        ) -> crate::aws::AwsResult<Option<crate::aws::FunctionConfig>> {
+            Ok(None)
+        }
+        async fn alias_version(&self, _: &str, _: &str) -> crate::aws::AwsResult<Option<String>> {
+            Ok(None)
+        }
+    }
+
+    impl FunctionCode for Refusing {
+        async fn update_code(&self, _: &str, _: &str, _: &str) -> crate::aws::AwsResult<()> {
+            Err(AwsError {
+                code: Some(self.0.into()),
+                message: "UpdateFunctionCode: Rate exceeded".into(),
+            })
+        }
+        async fn publish_version(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> crate::aws::AwsResult<String> {
+            Ok("1".into())
+        }
+        async fn update_alias(&self, _: &str, _: &str, _: &str) -> crate::aws::AwsResult<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_step_keeps_the_aws_code_through_the_deploy_error() {
+        let swap = |f: &str| Swap {
+            function: f.into(),
+            physical: format!("shop-dev-{f}"),
+            alias: "live".into(),
+            key: "shop/new.zip".into(),
+            old_sha256: "a".repeat(64),
+            new_sha256: "b".repeat(64),
+        };
+        let ui = Ui {
+            quiet: true,
+            interactive: false,
+            confirm: std::sync::Arc::new(|_| false),
+            say: Box::new(|_| {}),
+            progress: None,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = rt
+            .block_on(run(
+                &Refusing("TooManyRequestsException"),
+                "bucket",
+                &[swap("api")],
+                &ui,
+                Duration::from_secs(5),
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Failed { failed, finished } if failed.len() == 1 && finished.is_empty())
+        );
+        assert_eq!(e.code(), Some("TooManyRequestsException"));
+        assert_eq!(
+            e.to_string(),
+            "function api: cannot update its code: UpdateFunctionCode: Rate exceeded"
+        );
+        let e = super::super::Error::from(e);
+        assert_eq!(e.code(), Some("TooManyRequestsException"));
+        assert_eq!(
+            e.to_string(),
+            "function api: cannot update its code: UpdateFunctionCode: Rate exceeded"
+        );
+    }
 
     #[test]
     fn sha_forms_round_trip() {

@@ -8,6 +8,7 @@ use base64::Engine;
 use md5::{Digest, Md5};
 use serde_json::{Value, json};
 
+use super::Error;
 use super::environment::{self, Context, LOCAL_ACCOUNT};
 use super::http;
 use super::instance::iso_time;
@@ -96,36 +97,24 @@ impl Stamp {
 
 /// The index of the function's first trigger of `kind`, or a message naming
 /// the kinds it has.
-pub fn trigger_of_kind(app: &App, function: &str, kind: Kind) -> Result<usize, String> {
-    let f = app
-        .functions
-        .get(function)
-        .ok_or_else(|| format!("no function `{function}`"))?;
+pub fn trigger_of_kind(app: &App, function: &str, kind: Kind) -> Result<usize, Error> {
+    let f = app.function(function)?;
     if let Some(i) = f.triggers.iter().position(|t| Kind::of(&t.kind) == kind) {
         return Ok(i);
     }
-    let kinds: Vec<&str> = f.triggers.iter().map(|t| Kind::of(&t.kind).key()).collect();
-    Err(format!(
-        "function `{function}` has no `{}` trigger ({})",
-        kind.key(),
-        if kinds.is_empty() {
-            "it has no triggers".to_string()
-        } else {
-            format!("its triggers: {}", kinds.join(", "))
-        }
-    ))
+    Err(Error::NoTriggerOfKind {
+        function: function.to_string(),
+        kind: kind.key(),
+        kinds: f.triggers.iter().map(|t| Kind::of(&t.kind).key()).collect(),
+    })
 }
 
 /// Says that trigger `index` of `function` does not exist, and which do.
-pub fn no_trigger(app: &App, function: &str, index: usize) -> String {
-    let n = app.functions.get(function).map_or(0, |f| f.triggers.len());
-    match n {
-        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
-        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
-        n => format!(
-            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
-            n - 1
-        ),
+pub fn no_trigger(app: &App, function: &str, index: usize) -> Error {
+    Error::NoTrigger {
+        function: function.to_string(),
+        index,
+        count: app.functions.get(function).map_or(0, |f| f.triggers.len()),
     }
 }
 
@@ -137,18 +126,13 @@ pub fn listed(
     index: Option<usize>,
     cx: &Context,
     stamp: &Stamp,
-) -> Result<Vec<(usize, &'static str, Value)>, String> {
-    let f = app
-        .functions
-        .get(function)
-        .ok_or_else(|| format!("no function `{function}`"))?;
+) -> Result<Vec<(usize, &'static str, Value)>, Error> {
+    let f = app.function(function)?;
     let indexes: Vec<usize> = match index {
         Some(i) if i < f.triggers.len() => vec![i],
         Some(i) => return Err(no_trigger(app, function, i)),
         None if f.triggers.is_empty() => {
-            return Err(format!(
-                "function `{function}` has no triggers: invoke it with `ferry local invoke {function} --payload JSON`"
-            ));
+            return Err(Error::NoTriggers(function.to_string()));
         }
         None => (0..f.triggers.len()).collect(),
     };
@@ -652,7 +636,9 @@ functions:
         let one = listed(&app, "worker", Some(1), &cx, &stamp()).unwrap();
         assert_eq!((one.len(), one[0].1), (1, "schedule"));
         assert_eq!(
-            listed(&app, "worker", Some(n), &cx, &stamp()).unwrap_err(),
+            listed(&app, "worker", Some(n), &cx, &stamp())
+                .unwrap_err()
+                .to_string(),
             format!(
                 "function `worker` has {n} triggers: --trigger takes 0 to {}",
                 n - 1
@@ -724,7 +710,10 @@ functions:
             assert_eq!(Kind::parse(k.key()), Some(k));
         }
         let app = app();
-        assert_eq!(trigger_of_kind(&app, "worker", Kind::Schedule), Ok(1));
+        assert_eq!(
+            trigger_of_kind(&app, "worker", Kind::Schedule).ok(),
+            Some(1)
+        );
         assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
     }
 }

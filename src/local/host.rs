@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use cargo_metadata::Message;
 
-use crate::build::{self, BuildError};
+use crate::build::{self, Error};
 use crate::manifest::model::App;
 
 /// The host binary of each function built.
@@ -23,7 +23,7 @@ pub fn build(
     functions: &[String],
     release: bool,
     quiet: bool,
-) -> Result<Binaries, BuildError> {
+) -> Result<Binaries, Error> {
     let Some((ws, jobs)) = build::resolve_functions(app, functions)? else {
         return Ok(Binaries::new());
     };
@@ -40,9 +40,11 @@ pub fn build(
         cmd.arg("-q");
     }
     build::select(&mut cmd, jobs.iter());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    let run_cargo = |source: std::io::Error| Error::RunCargo {
+        cargo: cargo.clone(),
+        source,
+    };
+    let mut child = cmd.spawn().map_err(run_cargo)?;
     // (package id, binary) -> executable
     let mut executables: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
     if let Some(out) = child.stdout.take() {
@@ -55,13 +57,9 @@ pub fn build(
             }
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    let status = child.wait().map_err(run_cargo)?;
     if !status.success() {
-        return Err(BuildError::Message(
-            "cargo could not build the functions for this machine (its errors are above)".into(),
-        ));
+        return Err(Error::Cargo("this machine".into()));
     }
     let mut out = Binaries::new();
     for j in &jobs {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::api::Invocation;
 use super::environment::Context;
-use super::{Logs, asynchronous, events, instance, pool::Pool};
+use super::{Error, Logs, asynchronous, events, instance, pool::Pool};
 use crate::manifest::model::{App, Code};
 
 /// What to invoke with.
@@ -43,16 +43,10 @@ pub enum Ran {
 
 /// Fails when `function` is not one ferry runs locally: unknown, or a
 /// container image.
-pub fn runnable(app: &App, function: &str) -> Result<(), String> {
-    match app.functions.get(function).map(|f| &f.code) {
-        None => Err(format!(
-            "no function `{function}` in {}",
-            app.manifest.display()
-        )),
-        Some(Code::Image(_)) => Err(format!(
-            "function `{function}` runs a container image: ferry local runs functions built from a crate"
-        )),
-        Some(_) => Ok(()),
+pub fn runnable(app: &App, function: &str) -> Result<(), Error> {
+    match &app.function(function)?.code {
+        Code::Image(_) => Err(Error::ContainerImage(function.to_string())),
+        _ => Ok(()),
     }
 }
 
@@ -67,7 +61,7 @@ pub fn request(
     asynchronous: bool,
     cx: &Context,
     stamp: &events::Stamp,
-) -> Result<Request, String> {
+) -> Result<Request, Error> {
     runnable(app, function)?;
     let generated = |index: usize| {
         events::for_trigger(app, function, index, cx, stamp)
@@ -77,15 +71,14 @@ pub fn request(
     let event = match input {
         Input::Trigger(index) => generated(index)?,
         Input::Kind(kind) => {
-            let kind =
-                events::Kind::parse(kind).ok_or_else(|| format!("unknown event kind `{kind}`"))?;
+            let kind = events::Kind::parse(kind)
+                .ok_or_else(|| Error::UnknownEventKind(kind.to_string()))?;
             generated(events::trigger_of_kind(app, function, kind)?)?
         }
         Input::Payload(bytes) => bytes,
     };
     if let Some(c) = client_context {
-        serde_json::from_str::<Value>(c)
-            .map_err(|e| format!("--client-context is not JSON: {e}"))?;
+        serde_json::from_str::<Value>(c).map_err(Error::ClientContext)?;
     }
     Ok(Request {
         function: function.to_string(),
@@ -107,12 +100,12 @@ pub fn run(
     logs: Logs,
     accepted: impl FnOnce(&str),
     on_retry: impl FnMut(u32, Duration),
-) -> Result<Ran, String> {
+) -> Result<Ran, Error> {
     runnable(app, &request.function)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        .map_err(Error::Runtime)?;
     let spec = super::spec(app, &request.function, binary, cx);
     let pool = Pool::new(spec, 1, logs);
     let mut inv = Invocation::new(request.event, &pool.spec().function_arn);
@@ -169,6 +162,10 @@ functions:
     }
 
     fn event(app: &App, function: &str, input: Input) -> Result<Value, String> {
+        event_or_error(app, function, input).map_err(|e| e.to_string())
+    }
+
+    fn event_or_error(app: &App, function: &str, input: Input) -> Result<Value, Error> {
         let r = request(app, function, input, None, false, &cx(app), &stamp())?;
         Ok(serde_json::from_slice(&r.event).unwrap())
     }
@@ -208,6 +205,18 @@ functions:
             &stamp(),
         )
         .unwrap_err();
-        assert!(e.starts_with("--client-context is not JSON"), "{e}");
+        assert!(matches!(e, Error::ClientContext(_)), "{e:?}");
+        assert!(
+            e.to_string().starts_with("--client-context is not JSON"),
+            "{e}"
+        );
+        assert!(matches!(
+            event_or_error(&app, "container", Input::Payload(b"{}".to_vec())),
+            Err(Error::ContainerImage(f)) if f == "container"
+        ));
+        assert!(matches!(
+            event_or_error(&app, "nope", Input::Trigger(0)),
+            Err(Error::UnknownFunction(u)) if u.name == "nope"
+        ));
     }
 }

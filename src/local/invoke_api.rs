@@ -86,6 +86,20 @@ pub fn parse_path(path: &str, query: &str) -> Option<(String, Option<String>)> {
     Some((name, qualifier))
 }
 
+/// Lambda's `ResourceNotFoundException`: no function (or qualifier) of the
+/// app answers to this ARN.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Function not found: {arn}")]
+pub struct NotFound {
+    /// The ARN asked for, with its qualifier when one was given.
+    pub arn: String,
+}
+
+impl NotFound {
+    /// The error code Lambda answers with.
+    pub const CODE: &'static str = "ResourceNotFoundException";
+}
+
 /// The function of the app that `name` means: its name in the manifest,
 /// its deployed name, or its ARN (full or partial), each with or without a
 /// qualifier (`$LATEST` or the function's alias). Errors are Lambda's
@@ -95,7 +109,7 @@ pub fn resolve(
     name: &str,
     qualifier: Option<&str>,
     cx: &Context,
-) -> Result<String, String> {
+) -> Result<String, NotFound> {
     // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER],
     // ACCOUNT:function:NAME[:QUALIFIER], NAME[:QUALIFIER]
     let parts: Vec<&str> = name.split(':').collect();
@@ -123,9 +137,11 @@ pub fn resolve(
             cx.region,
             environment::LOCAL_ACCOUNT
         );
-        match q {
-            Some(q) => format!("Function not found: {arn}:{q}"),
-            None => format!("Function not found: {arn}"),
+        NotFound {
+            arn: match q {
+                Some(q) => format!("{arn}:{q}"),
+                None => arn,
+            },
         }
     };
     let Some(function) = function else {
@@ -196,7 +212,7 @@ pub async fn answer(
     };
     let function = match resolve(&served.app, &name, qualifier.as_deref(), &served.cx) {
         Ok(f) => f,
-        Err(m) => return (error(404, "ResourceNotFoundException", &m), None),
+        Err(e) => return (error(404, NotFound::CODE, &e.to_string()), None),
     };
     let Some(kind) = InvocationType::parse(header(&req, "x-amz-invocation-type")) else {
         return (
@@ -365,12 +381,14 @@ mod tests {
             assert_eq!(resolve(&app, name, q, &cx), Ok("api".into()), "{name}");
         }
         assert_eq!(resolve(&app, "worker:prod", None, &cx), Ok("worker".into()));
-        let e = resolve(&app, "nope", None, &cx).unwrap_err();
+        let e = resolve(&app, "nope", None, &cx).unwrap_err().to_string();
         assert_eq!(
             e,
             "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:nope"
         );
-        let e = resolve(&app, "api", Some("7"), &cx).unwrap_err();
+        let e = resolve(&app, "api", Some("7"), &cx)
+            .unwrap_err()
+            .to_string();
         assert!(e.ends_with("function:shop-dev-api:7"), "{e}");
     }
 

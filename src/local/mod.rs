@@ -35,9 +35,93 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::aws::AwsError;
 use crate::manifest::model::App;
+use crate::manifest::select::UnknownFunction;
 
 pub use instance::Logs;
+
+/// Why a local command cannot run: what it was asked for does not exist
+/// in the manifest, or cannot run on this machine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    UnknownFunction(#[from] UnknownFunction),
+    #[error("function `{0}` runs a container image: ferry local runs functions built from a crate")]
+    ContainerImage(String),
+    /// `--trigger N` beyond the function's triggers (`count` of them).
+    #[error("{}", no_trigger(function, *index, *count))]
+    NoTrigger {
+        function: String,
+        index: usize,
+        count: usize,
+    },
+    /// `local events` of a function without triggers.
+    #[error(
+        "function `{0}` has no triggers: invoke it with `ferry local invoke {0} --payload JSON`"
+    )]
+    NoTriggers(String),
+    /// `--event KIND` of a function without a trigger of that kind.
+    #[error("function `{function}` has no `{kind}` trigger ({})", if kinds.is_empty() { "it has no triggers".to_string() } else { format!("its triggers: {}", kinds.join(", ")) })]
+    NoTriggerOfKind {
+        function: String,
+        kind: &'static str,
+        /// The kinds of the triggers it has.
+        kinds: Vec<&'static str>,
+    },
+    #[error("unknown event kind `{0}`")]
+    UnknownEventKind(String),
+    #[error("--client-context is not JSON: {0}")]
+    ClientContext(#[source] serde_json::Error),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("no queue `{queue}` in {}{}", manifest.display(), hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    UnknownQueue {
+        queue: String,
+        manifest: std::path::PathBuf,
+        hint: Option<String>,
+    },
+    #[error("function `{function}` has no trigger on queue `{queue}`")]
+    NotAConsumer { function: String, queue: String },
+    #[error("no function has a trigger on queue `{0}`")]
+    NoConsumer(String),
+    #[error("several functions consume queue `{queue}` ({}): choose one with --function", functions.join(", "))]
+    SeveralConsumers {
+        queue: String,
+        functions: Vec<String>,
+    },
+    /// SendMessage to the dead-letter queue failed (AWS's code kept).
+    #[error("cannot send {id} to the dead-letter queue {url}: {source}")]
+    DeadLetter {
+        id: String,
+        url: String,
+        #[source]
+        source: AwsError,
+    },
+}
+
+impl Error {
+    /// AWS's error code, when an AWS call failed with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::DeadLetter { source, .. } => source.code(),
+            _ => None,
+        }
+    }
+}
+
+/// Says that trigger `index` of `function` (which has `count`) does not
+/// exist, and which do.
+fn no_trigger(function: &str, index: usize, count: usize) -> String {
+    match count {
+        0 => format!("function `{function}` has no triggers (trigger {index} was asked for)"),
+        1 => format!("function `{function}` has 1 trigger: --trigger takes 0"),
+        n => format!(
+            "function `{function}` has {n} triggers: --trigger takes 0 to {}",
+            n - 1
+        ),
+    }
+}
 
 /// The instance spec of `function`, run from `binary`.
 pub fn spec(app: &App, function: &str, binary: &Path, cx: &environment::Context) -> instance::Spec {

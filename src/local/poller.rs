@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::Error;
 use super::api::Invocation;
 use super::environment::{self, Context};
 use super::events::{self, Message};
@@ -45,33 +46,33 @@ pub fn consumers(app: &App, queue: &str) -> Vec<(String, usize)> {
 /// messages to: `function`'s trigger on it when named, else the only
 /// consumer; an error names what is missing or the consumers to choose
 /// from.
-pub fn consumer(app: &App, queue: &str, function: Option<&str>) -> Result<(String, usize), String> {
+pub fn consumer(app: &App, queue: &str, function: Option<&str>) -> Result<(String, usize), Error> {
     if !app.queues.contains_key(queue) {
-        let hint =
-            crate::manifest::decode::did_you_mean(queue, app.queues.keys().map(String::as_str))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-        return Err(format!(
-            "no queue `{queue}` in {}{hint}",
-            app.manifest.display()
-        ));
+        return Err(Error::UnknownQueue {
+            queue: queue.to_string(),
+            manifest: app.manifest.clone(),
+            hint: crate::manifest::decode::did_you_mean(
+                queue,
+                app.queues.keys().map(String::as_str),
+            ),
+        });
     }
     let consumers = consumers(app, queue);
     match function {
         Some(f) => consumers
             .into_iter()
             .find(|(n, _)| n == f)
-            .ok_or_else(|| format!("function `{f}` has no trigger on queue `{queue}`")),
+            .ok_or_else(|| Error::NotAConsumer {
+                function: f.to_string(),
+                queue: queue.to_string(),
+            }),
         None => match consumers.as_slice() {
-            [] => Err(format!("no function has a trigger on queue `{queue}`")),
+            [] => Err(Error::NoConsumer(queue.to_string())),
             [one] => Ok(one.clone()),
-            many => Err(format!(
-                "several functions consume queue `{queue}` ({}): choose one with --function",
-                many.iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            many => Err(Error::SeveralConsumers {
+                queue: queue.to_string(),
+                functions: many.iter().map(|(n, _)| n.clone()).collect(),
+            }),
         },
     }
 }
@@ -97,15 +98,17 @@ pub async fn forward_dead_letters<Q: crate::aws::Queues>(
     url: &str,
     dead: &[(String, String)],
     mut sent: impl FnMut(&str, &str),
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     for (id, body) in dead {
-        let message_id = aws.send_message(url, body).await.map_err(|e| {
-            format!(
-                "cannot send {id} to the dead-letter queue {url}: {}",
-                e.message
-            )
-        })?;
+        let message_id = aws
+            .send_message(url, body)
+            .await
+            .map_err(|source| Error::DeadLetter {
+                id: id.clone(),
+                url: url.to_string(),
+                source,
+            })?;
         sent(id, &message_id);
         out.push((url.to_string(), message_id));
     }
@@ -447,9 +450,10 @@ mod tests {
                 |_, _| {},
             ))
             .unwrap_err();
-        assert!(
-            e.starts_with("cannot send 1 to the dead-letter queue http://x/broken"),
-            "{e}"
+        assert_eq!(e.code(), Some("AWS.SimpleQueueService.NonExistentQueue"));
+        assert_eq!(
+            e.to_string(),
+            "cannot send 1 to the dead-letter queue http://x/broken: SendMessage: The specified queue does not exist"
         );
     }
 
@@ -462,21 +466,22 @@ mod tests {
             &crate::manifest::Disk,
         )
         .unwrap_or_else(|_| panic!("valid"));
-        assert_eq!(consumer(&app, "mail", None), Ok(("a".to_string(), 1)));
-        assert_eq!(consumer(&app, "jobs", Some("b")), Ok(("b".to_string(), 0)));
+        let consumer = |q: &str, f: Option<&str>| consumer(&app, q, f).map_err(|e| e.to_string());
+        assert_eq!(consumer("mail", None), Ok(("a".to_string(), 1)));
+        assert_eq!(consumer("jobs", Some("b")), Ok(("b".to_string(), 0)));
         assert_eq!(
-            consumer(&app, "jobs", None).unwrap_err(),
+            consumer("jobs", None).unwrap_err(),
             "several functions consume queue `jobs` (a, b): choose one with --function"
         );
         assert_eq!(
-            consumer(&app, "mail", Some("b")).unwrap_err(),
+            consumer("mail", Some("b")).unwrap_err(),
             "function `b` has no trigger on queue `mail`"
         );
         assert_eq!(
-            consumer(&app, "idle", None).unwrap_err(),
+            consumer("idle", None).unwrap_err(),
             "no function has a trigger on queue `idle`"
         );
-        let e = consumer(&app, "job", None).unwrap_err();
+        let e = consumer("job", None).unwrap_err();
         assert!(e.starts_with("no queue `job` in ferry.yaml"), "{e}");
     }
 

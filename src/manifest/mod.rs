@@ -28,6 +28,7 @@ pub mod outputs;
 pub mod resources;
 pub mod schedule;
 pub mod secrets;
+pub mod select;
 pub mod settings;
 pub mod stage;
 pub mod trigger;
