@@ -112,7 +112,7 @@ pub fn find(name: &str) -> Result<Blueprint, Error> {
             let known: Vec<String> = all.into_iter().map(|b| b.name).collect();
             Err(Error::UnknownBlueprint {
                 name: name.to_string(),
-                hint: crate::manifest::decode::did_you_mean(name, known.iter().map(String::as_str)),
+                hint: crate::diagnostic::did_you_mean(name, known.iter().map(String::as_str)),
                 known,
             })
         }
@@ -216,7 +216,7 @@ pub fn app_name_for(dir: &Path) -> Result<String, Error> {
         })
         .next_back()
         .unwrap_or_default();
-    if !crate::manifest::decode::valid_name(&name) {
+    if !crate::diagnostic::valid_name(&name) {
         return Err(Error::InvalidAppName {
             name,
             from_folder: true,
@@ -227,7 +227,7 @@ pub fn app_name_for(dir: &Path) -> Result<String, Error> {
 
 /// The rule of `app:` in ferry.yaml.
 pub fn check_app_name(name: &str) -> Result<(), Error> {
-    if crate::manifest::decode::valid_name(name) {
+    if crate::diagnostic::valid_name(name) {
         Ok(())
     } else {
         Err(Error::InvalidAppName {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::manifest::decode::did_you_mean;
+use crate::diagnostic::did_you_mean;
 
 #[derive(Clone, Debug)]
 pub struct Package {

@@ -71,10 +71,9 @@ fn known_secret<'a>(
     name: &str,
 ) -> Result<&'a crate::manifest::model::Secret, Failure> {
     app.secrets.get(name).ok_or_else(|| {
-        let hint =
-            crate::manifest::decode::did_you_mean(name, app.secrets.keys().map(String::as_str))
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_else(|| " (declare it under `secrets:`)".into());
+        let hint = crate::diagnostic::did_you_mean(name, app.secrets.keys().map(String::as_str))
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_else(|| " (declare it under `secrets:`)".into());
         Failure::Message(format!(
             "no secret `{name}` in {}{hint}",
             app.manifest.display()

@@ -51,10 +51,7 @@ pub fn consumer(app: &App, queue: &str, function: Option<&str>) -> Result<(Strin
         return Err(Error::UnknownQueue {
             queue: queue.to_string(),
             manifest: app.manifest.clone(),
-            hint: crate::manifest::decode::did_you_mean(
-                queue,
-                app.queues.keys().map(String::as_str),
-            ),
+            hint: crate::diagnostic::did_you_mean(queue, app.queues.keys().map(String::as_str)),
         });
     }
     let consumers = consumers(app, queue);

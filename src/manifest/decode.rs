@@ -19,7 +19,7 @@ use super::model::{Duration, Loc, Tree};
 use super::vocab::{Key as Decl, Shape, Ty};
 use super::yaml::{Key, Node, Pos, Value};
 use crate::diagnostic::Diagnostic;
-pub use crate::diagnostic::{did_you_mean, valid_name};
+use crate::diagnostic::{did_you_mean, valid_name};
 
 /// One step of a key path.
 #[derive(Clone, Debug)]

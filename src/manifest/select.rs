@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use super::decode::did_you_mean;
 use super::model::{App, Function};
+use crate::diagnostic::did_you_mean;
 
 /// A function name the manifest does not declare.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
