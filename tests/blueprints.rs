@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The blueprints, one test each; `the_list_is_complete` keeps it honest.
-const BLUEPRINTS: [&str; 8] = [
+const BLUEPRINTS: [&str; 9] = [
     "async-destinations",
     "dynamodb-stream",
     "http-api",
+    "products",
     "s3-processor",
     "scheduled",
     "sqs-worker",
@@ -161,6 +162,7 @@ blueprint_tests! {
     blueprint_async_destinations => "async-destinations",
     blueprint_dynamodb_stream => "dynamodb-stream",
     blueprint_http_api => "http-api",
+    blueprint_products => "products",
     blueprint_s3_processor => "s3-processor",
     blueprint_scheduled => "scheduled",
     blueprint_sqs_worker => "sqs-worker",
