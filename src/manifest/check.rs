@@ -22,31 +22,39 @@ pub fn check(cx: &mut Cx, app: &App, declared: &Declared) {
 /// `a1`) would share a logical ID.
 fn check_logical_ids(cx: &mut Cx, app: &App) {
     use crate::names;
-    let mut claims: Vec<(String, String, &Loc)> = Vec::new();
+    let mut claims: Vec<(String, Owner, &Loc)> = Vec::with_capacity(
+        4 * app.functions.len()
+            + app.tables.len()
+            + app.queues.len()
+            + app.topics.len()
+            + 2 * app.buckets.len()
+            + app.layers.len()
+            + 3 * app.state_machines.len(),
+    );
     for (n, f) in &app.functions {
         let ids = names::FunctionIds::new(n);
         for id in [ids.function(), ids.role(), ids.alias(), ids.log_group()] {
-            claims.push((id, format!("function `{n}`"), &f.loc));
+            claims.push((id, Owner("function", n), &f.loc));
         }
     }
     for (n, t) in &app.tables {
-        claims.push((names::table(n), format!("table `{n}`"), &t.loc));
+        claims.push((names::table(n), Owner("table", n), &t.loc));
     }
     for (n, q) in &app.queues {
-        claims.push((names::queue(n), format!("queue `{n}`"), &q.loc));
+        claims.push((names::queue(n), Owner("queue", n), &q.loc));
     }
     for (n, t) in &app.topics {
-        claims.push((names::topic(n), format!("topic `{n}`"), &t.loc));
+        claims.push((names::topic(n), Owner("topic", n), &t.loc));
     }
     for (n, b) in &app.buckets {
-        claims.push((names::bucket(n), format!("bucket `{n}`"), &b.loc));
-        claims.push((names::bucket_policy(n), format!("bucket `{n}`"), &b.loc));
+        claims.push((names::bucket(n), Owner("bucket", n), &b.loc));
+        claims.push((names::bucket_policy(n), Owner("bucket", n), &b.loc));
     }
     for (n, l) in &app.layers {
-        claims.push((names::layer(n), format!("layer `{n}`"), &l.loc));
+        claims.push((names::layer(n), Owner("layer", n), &l.loc));
     }
     for (n, b) in &app.buses {
-        claims.push((names::bus(n), format!("bus `{n}`"), &b.loc));
+        claims.push((names::bus(n), Owner("bus", n), &b.loc));
     }
     for (n, m) in &app.state_machines {
         for id in [
@@ -54,17 +62,19 @@ fn check_logical_ids(cx: &mut Cx, app: &App) {
             names::state_machine_role(n),
             names::state_machine_events_role(n),
         ] {
-            claims.push((id, format!("state machine `{n}`"), &m.loc));
+            claims.push((id, Owner("state machine", n), &m.loc));
         }
     }
+    // Nearly always every ID is claimed once: nothing to order or report.
+    if all_distinct(claims.iter().map(|(id, _, _)| id.as_str())) {
+        return;
+    }
     claims.sort_by_key(|(_, _, loc)| (loc.pos.line, loc.pos.column));
-    let mut seen: BTreeMap<&str, (&str, u32)> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, (Owner, u32)> = BTreeMap::new();
     let mut reported = std::collections::BTreeSet::new();
     for (id, what, loc) in &claims {
         match seen.get(id.as_str()) {
-            Some((other, line))
-                if *other != what.as_str() && reported.insert((what.clone(), *other)) =>
-            {
+            Some((other, line)) if other != what && reported.insert((*what, *other)) => {
                 cx.report(
                     loc,
                     format!("{what} would have the logical ID `{id}`, which {other} (line {line}) has already"),
@@ -73,10 +83,27 @@ fn check_logical_ids(cx: &mut Cx, app: &App) {
             }
             Some(_) => {}
             None => {
-                seen.insert(id, (what, loc.pos.line));
+                seen.insert(id, (*what, loc.pos.line));
             }
         }
     }
+}
+
+/// What claims a logical ID: a kind of entry and its name, shown as
+/// "function `a`".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Owner<'a>(&'static str, &'a str);
+
+impl std::fmt::Display for Owner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} `{}`", self.0, self.1)
+    }
+}
+
+/// Whether no key comes twice.
+fn all_distinct<'k>(keys: impl ExactSizeIterator<Item = &'k str>) -> bool {
+    let mut set = std::collections::HashSet::with_capacity(keys.len());
+    keys.into_iter().all(|k| set.insert(k))
 }
 
 fn check_refs(cx: &mut Cx, app: &App, declared: &Declared) {
@@ -142,6 +169,9 @@ fn check_routes(cx: &mut Cx, app: &App) {
                 routes.push((route.key(), fname, &t.loc));
             }
         }
+    }
+    if all_distinct(routes.iter().map(|(key, _, _)| key.as_str())) {
+        return;
     }
     routes.sort_by_key(|(_, _, loc)| (loc.pos.line, loc.pos.column));
     let mut seen: BTreeMap<&str, (&str, &Loc)> = BTreeMap::new();

@@ -11,7 +11,6 @@
 //! missing required ones. `cx.map(node)` opens a mapping without a shape
 //! (free keys: environment, tags, grants).
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::interp::{self, Interp, Ref};
@@ -22,24 +21,24 @@ use crate::diagnostic::Diagnostic;
 use crate::diagnostic::{did_you_mean, valid_name};
 
 /// One step of a key path.
-#[derive(Clone, Debug)]
-pub enum Seg {
-    Key(String),
+#[derive(Clone, Copy, Debug)]
+pub enum Seg<'s> {
+    Key(&'s str),
     Index(usize),
 }
 
-impl From<&str> for Seg {
-    fn from(s: &str) -> Seg {
-        Seg::Key(s.to_string())
+impl<'s> From<&'s str> for Seg<'s> {
+    fn from(s: &'s str) -> Seg<'s> {
+        Seg::Key(s)
     }
 }
-impl From<&String> for Seg {
-    fn from(s: &String) -> Seg {
-        Seg::Key(s.clone())
+impl<'s> From<&'s String> for Seg<'s> {
+    fn from(s: &'s String) -> Seg<'s> {
+        Seg::Key(s)
     }
 }
-impl From<usize> for Seg {
-    fn from(i: usize) -> Seg {
+impl From<usize> for Seg<'static> {
+    fn from(i: usize) -> Seg<'static> {
         Seg::Index(i)
     }
 }
@@ -55,7 +54,8 @@ pub struct RefSite {
 pub struct Cx<'a> {
     pub src: &'a str,
     pub file: PathBuf,
-    path: Vec<Seg>,
+    /// The key path as it is printed, grown and cut back by `at`.
+    path: String,
     pub diags: Vec<Diagnostic>,
     pub refs: Vec<RefSite>,
 }
@@ -65,7 +65,7 @@ impl<'a> Cx<'a> {
         Cx {
             src,
             file,
-            path: Vec::new(),
+            path: String::new(),
             diags: Vec::new(),
             refs: Vec::new(),
         }
@@ -73,28 +73,23 @@ impl<'a> Cx<'a> {
 
     /// The current key path, e.g. `functions.a.triggers[0].queue`.
     pub fn path(&self) -> String {
-        let mut s = String::new();
-        for seg in &self.path {
-            match seg {
-                Seg::Key(k) => {
-                    if !s.is_empty() {
-                        s.push('.');
-                    }
-                    s.push_str(k);
-                }
-                Seg::Index(i) => {
-                    let _ = write!(s, "[{i}]");
-                }
-            }
-        }
-        s
+        self.path.clone()
     }
 
     /// Runs `f` one step deeper in the key path.
-    pub fn at<T>(&mut self, seg: impl Into<Seg>, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.path.push(seg.into());
+    pub fn at<'s, T>(&mut self, seg: impl Into<Seg<'s>>, f: impl FnOnce(&mut Self) -> T) -> T {
+        let len = self.path.len();
+        match seg.into() {
+            Seg::Key(k) => {
+                if len > 0 {
+                    self.path.push('.');
+                }
+                self.path.push_str(k);
+            }
+            Seg::Index(i) => push_index(&mut self.path, i),
+        }
         let out = f(self);
-        self.path.pop();
+        self.path.truncate(len);
         out
     }
 
@@ -348,7 +343,12 @@ impl<'a> Cx<'a> {
             .get(node.pos.offset..node.pos.offset + node.pos.len)
             .unwrap_or("");
         // Plain or quoted scalars without escapes: the text appears as is.
-        if let Some(start) = raw.find(text).filter(|_| !text.contains('\n')) {
+        let start = if raw.starts_with(text) {
+            Some(0)
+        } else {
+            raw.find(text)
+        };
+        if let Some(start) = start.filter(|_| !text.contains('\n')) {
             let col_shift = raw[..start + off].chars().count() as u32;
             let rest = text.get(off..).unwrap_or("");
             let len = rest.find('}').map(|i| i + 1).unwrap_or(rest.len());
@@ -413,7 +413,7 @@ impl<'a> Cx<'a> {
         let Some(fields) = self.map(node) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(fields.entries.len());
         for (k, v) in fields.entries {
             if !valid_name(&k.name) {
                 self.at(&k.name, |cx| {
@@ -466,29 +466,77 @@ impl<'a> Cx<'a> {
     pub fn check_duplicate_keys(&mut self, node: &Node) {
         match &node.value {
             Value::Map(entries) => {
-                let mut first_at: std::collections::HashMap<&str, u32> =
-                    std::collections::HashMap::with_capacity(entries.len());
-                for (k, v) in entries {
-                    if let Some(line) = first_at.get(k.name.as_str()).copied() {
+                // Small mappings (nearly all of them) are compared pairwise;
+                // a set only pays for itself on long ones.
+                let mut first_at: Option<std::collections::HashMap<&str, u32>> = (entries.len()
+                    > SMALL_MAP)
+                    .then(|| std::collections::HashMap::with_capacity(entries.len()));
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    let first = match &mut first_at {
+                        Some(seen) => match seen.get(k.name.as_str()) {
+                            Some(line) => Some(*line),
+                            None => {
+                                seen.insert(&k.name, k.pos.line);
+                                None
+                            }
+                        },
+                        None => entries[..i]
+                            .iter()
+                            .find(|(other, _)| other.name == k.name)
+                            .map(|(other, _)| other.pos.line),
+                    };
+                    if let Some(line) = first {
                         self.at(&k.name, |cx| {
                             cx.error(
                                 k.pos,
                                 format!("duplicate key `{}` (first set at line {line})", k.name),
                             )
                         });
-                    } else {
-                        first_at.insert(&k.name, k.pos.line);
                     }
-                    self.at(&k.name, |cx| cx.check_duplicate_keys(v));
+                    if has_children(v) {
+                        self.at(&k.name, |cx| cx.check_duplicate_keys(v));
+                    }
                 }
             }
             Value::Seq(items) => {
                 for (i, n) in items.iter().enumerate() {
-                    self.at(i, |cx| cx.check_duplicate_keys(n));
+                    if has_children(n) {
+                        self.at(i, |cx| cx.check_duplicate_keys(n));
+                    }
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Appends `[i]` to a key path.
+fn push_index(path: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = i;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    path.extend(digits[at..].iter().map(|&d| char::from(d)));
+    path.push(']');
+}
+
+/// Up to this many keys, duplicates are found by comparing keys pairwise.
+const SMALL_MAP: usize = 16;
+
+/// Whether a value is a mapping or a list with something in it.
+fn has_children(node: &Node) -> bool {
+    match &node.value {
+        Value::Map(entries) => !entries.is_empty(),
+        Value::Seq(items) => !items.is_empty(),
+        _ => false,
     }
 }
 
@@ -717,5 +765,51 @@ impl<'n> Fields<'n> {
         for key in self.missing {
             cx.error(self.pos, format!("missing required key `{key}`"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_paths_name_keys_and_indexes() {
+        let mut cx = Cx::new("", PathBuf::from("ferry.yaml"));
+        let pos = Pos::default();
+        cx.at("functions", |cx| {
+            cx.at("a", |cx| {
+                cx.at(12usize, |cx| cx.at("queue", |cx| cx.error(pos, "x")))
+            });
+            cx.at(0usize, |cx| cx.error(pos, "y"));
+        });
+        cx.at("", |cx| cx.at("b", |cx| cx.error(pos, "z")));
+        let paths: Vec<&str> = cx.diags.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(paths, ["functions.a[12].queue", "functions[0]", "b"]);
+        assert_eq!(cx.path(), "");
+    }
+
+    #[test]
+    fn duplicate_keys_in_long_and_short_mappings_and_in_lists() {
+        let mut text = String::from("big:\n");
+        for i in 0..20 {
+            text.push_str(&format!("  k{i}: 1\n"));
+        }
+        text.push_str("  k3: 2\n  k3: 3\nlist:\n  - {a: 1, b: 2, a: 3}\n");
+        let root = super::super::yaml::parse(&text).unwrap();
+        let mut cx = Cx::new(&text, PathBuf::from("ferry.yaml"));
+        cx.check_duplicate_keys(&root);
+        let got: Vec<(&str, u32, &str)> = cx
+            .diags
+            .iter()
+            .map(|d| (d.path.as_str(), d.pos.line, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("big.k3", 22, "duplicate key `k3` (first set at line 5)"),
+                ("big.k3", 23, "duplicate key `k3` (first set at line 5)"),
+                ("list[0].a", 25, "duplicate key `a` (first set at line 25)"),
+            ]
+        );
     }
 }

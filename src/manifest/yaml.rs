@@ -188,7 +188,7 @@ fn parse_once(src: &str) -> Result<Node, SyntaxError> {
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"
                     && tag.as_deref().is_none_or(|t| t.suffix() == "merge");
-                let value = scalar(&text, style, tag.as_deref())
+                let value = scalar(text, style, tag.as_deref())
                     .map_err(|message| error_at(src, pos, &message))?;
                 (Node { value, pos }, 1, anchor, merge)
             }
@@ -402,7 +402,7 @@ fn scan_error(src: &str, e: &granit_parser::ScanError) -> SyntaxError {
 /// null for `~`, `null` and nothing; quoted text and `!!str` stay strings;
 /// `!!null`, `!!bool`, `!!int` and `!!float` ask for their type.
 fn scalar(
-    text: &str,
+    text: std::borrow::Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<&granit_parser::Tag>,
 ) -> Result<Value, String> {
@@ -416,16 +416,16 @@ fn scalar(
         }
         None => None,
     });
-    let t = yaml_trim(text);
+    let t = yaml_trim(&text);
     if tag
         .and_then(|t| t.suffix_in_namespace("tag:yaml.org,2002:"))
         .as_deref()
         == Some("binary")
     {
-        return binary(text);
+        return binary(&text);
     }
     match asked {
-        Some("str") => return Ok(Value::Str(text.to_string())),
+        Some("str") => return Ok(Value::Str(text.into_owned())),
         Some("null") => return Ok(Value::Null),
         Some("bool") => {
             return yaml11_bool(t)
@@ -444,21 +444,25 @@ fn scalar(
         _ => {}
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::Str(text.to_string()));
+        return Ok(Value::Str(text.into_owned()));
     }
-    if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
+    if matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
         return Ok(Value::Null);
     }
     if let Some(b) = yaml11_bool(t) {
         return Ok(Value::Bool(b));
     }
-    if let Some(i) = int(t) {
-        return Ok(i);
+    // Most plain scalars are words: only a sign, a digit or a dot can start
+    // a number (`.inf` and `.nan` included).
+    if t.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        if let Some(i) = int(t) {
+            return Ok(i);
+        }
+        if let Some(f) = float(t) {
+            return finite(Value::Float(f), t);
+        }
     }
-    match float(t) {
-        Some(f) => finite(Value::Float(f), t),
-        None => Ok(Value::Str(text.to_string())),
-    }
+    Ok(Value::Str(text.into_owned()))
 }
 
 /// A `!!binary` value: base64 of UTF-8 text.
