@@ -20,53 +20,7 @@ use crate::manifest::model::{
 };
 use crate::names;
 
-/// The kinds of trigger, by their manifest key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Http,
-    Url,
-    Schedule,
-    Queue,
-    Stream,
-    Topic,
-    Bucket,
-    Event,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 8] = [
-        Kind::Http,
-        Kind::Url,
-        Kind::Schedule,
-        Kind::Queue,
-        Kind::Stream,
-        Kind::Topic,
-        Kind::Bucket,
-        Kind::Event,
-    ];
-
-    /// The manifest key: `http`, `queue`, ...
-    pub fn key(self) -> &'static str {
-        TriggerKind::KEYS[self as usize]
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.key() == s)
-    }
-
-    pub fn of(t: &TriggerKind) -> Kind {
-        match t {
-            TriggerKind::Http(_) => Kind::Http,
-            TriggerKind::Url(_) => Kind::Url,
-            TriggerKind::Schedule(_) => Kind::Schedule,
-            TriggerKind::Queue(_) => Kind::Queue,
-            TriggerKind::Stream(_) => Kind::Stream,
-            TriggerKind::Topic(_) => Kind::Topic,
-            TriggerKind::Bucket(_) => Kind::Bucket,
-            TriggerKind::Event(_) => Kind::Event,
-        }
-    }
-}
+pub use crate::manifest::trigger::Kind;
 
 /// The time of the event and the seed its ids are derived from.
 #[derive(Clone, Debug)]
@@ -99,13 +53,13 @@ impl Stamp {
 /// the kinds it has.
 pub fn trigger_of_kind(app: &App, function: &str, kind: Kind) -> Result<usize, Error> {
     let f = app.function(function)?;
-    if let Some(i) = f.triggers.iter().position(|t| Kind::of(&t.kind) == kind) {
+    if let Some(i) = f.triggers.iter().position(|t| t.kind.kind() == kind) {
         return Ok(i);
     }
     Err(Error::NoTriggerOfKind {
         function: function.to_string(),
         kind: kind.key(),
-        kinds: f.triggers.iter().map(|t| Kind::of(&t.kind).key()).collect(),
+        kinds: f.triggers.iter().map(|t| t.kind.kind().key()).collect(),
     })
 }
 
@@ -139,7 +93,7 @@ pub fn listed(
     Ok(indexes
         .into_iter()
         .filter_map(|i| {
-            let kind = Kind::of(&f.triggers[i].kind).key();
+            let kind = f.triggers[i].kind.kind().key();
             Some((i, kind, for_trigger(app, function, i, cx, stamp)?))
         })
         .collect())
@@ -707,7 +661,7 @@ functions:
     #[test]
     fn kinds_are_the_manifest_keys() {
         for k in Kind::ALL {
-            assert_eq!(Kind::parse(k.key()), Some(k));
+            assert_eq!(Kind::from_key(k.key()), Some(k));
         }
         let app = app();
         assert_eq!(

@@ -71,7 +71,7 @@ pub fn request(
     let event = match input {
         Input::Trigger(index) => generated(index)?,
         Input::Kind(kind) => {
-            let kind = events::Kind::parse(kind)
+            let kind = events::Kind::from_key(kind)
                 .ok_or_else(|| Error::UnknownEventKind(kind.to_string()))?;
             generated(events::trigger_of_kind(app, function, kind)?)?
         }

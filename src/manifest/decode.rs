@@ -625,6 +625,27 @@ impl<'n> Fields<'n> {
         self.opt(cx, key, |cx, n| cx.bool(n))
     }
 
+    /// A declared boolean key, or its declared default when absent.
+    pub fn flag_or_default(&mut self, cx: &mut Cx, key: &'static str) -> bool {
+        self.flag(cx, key)
+            .or_else(|| self.default(key))
+            .unwrap_or_default()
+    }
+
+    /// A declared integer key, or its declared default when absent.
+    pub fn int_or_default(&mut self, cx: &mut Cx, key: &'static str) -> i64 {
+        self.int(cx, key)
+            .or_else(|| self.default(key))
+            .unwrap_or_default()
+    }
+
+    /// A declared duration key, or its declared default when absent.
+    pub fn duration_or_default(&mut self, cx: &mut Cx, key: &'static str) -> Duration {
+        self.duration(cx, key)
+            .or_else(|| self.default_duration(key))
+            .unwrap_or_default()
+    }
+
     /// The declared default of `key`, parsed as `T` (numbers, booleans).
     pub fn default<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
         self.decl(key)?;

@@ -192,14 +192,8 @@ fn is_role_arn(s: &str) -> bool {
 
 fn async_config(cx: &mut Cx, n: &Node, declared: &Declared) -> Option<AsyncConfig> {
     let mut f = cx.fields(n, &vocab::ASYNC)?;
-    let retries = f
-        .int(cx, "retries")
-        .or_else(|| f.default("retries"))
-        .unwrap_or_default() as u32;
-    let max_event_age = f
-        .duration(cx, "max_event_age")
-        .or_else(|| f.default_duration("max_event_age"))
-        .unwrap_or_default();
+    let retries = f.int_or_default(cx, "retries") as u32;
+    let max_event_age = f.duration_or_default(cx, "max_event_age");
     let all = ["queue", "topic", "function", "bus"];
     let on_success = f.opt(cx, "on_success", |cx, n| destination(cx, n, &all, declared));
     let on_failure = f.opt(cx, "on_failure", |cx, n| destination(cx, n, &all, declared));

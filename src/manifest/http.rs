@@ -60,10 +60,7 @@ pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
     let headers = f.opt(cx, "headers", strings).unwrap_or_default();
     let expose_headers = f.opt(cx, "expose_headers", strings).unwrap_or_default();
     let max_age = f.duration(cx, "max_age");
-    let allow_credentials = f
-        .flag(cx, "allow_credentials")
-        .or_else(|| f.default("allow_credentials"))
-        .unwrap_or_default();
+    let allow_credentials = f.flag_or_default(cx, "allow_credentials");
     if allow_credentials && origins.iter().any(|o| o == "*") && !origins_invalid {
         let at = f.get("allow_credentials").expect("read").pos;
         cx.at("allow_credentials", |cx| {

@@ -60,10 +60,7 @@ pub fn decode_state_machines(
                 );
             }
         }
-        let tracing = f
-            .flag(cx, "tracing")
-            .or_else(|| f.default("tracing"))
-            .unwrap_or_default();
+        let tracing = f.flag_or_default(cx, "tracing");
         f.finish(cx);
         let definition = definition?;
         let mut functions: Vec<String> = definition

@@ -688,6 +688,20 @@ pub enum TriggerKind {
 impl TriggerKind {
     /// The key of each kind (`trigger::Kind`), in the order of `Kind::ALL`.
     pub const KEYS: [&'static str; 8] = Kind::keys();
+
+    /// Which kind this is.
+    pub fn kind(&self) -> Kind {
+        match self {
+            TriggerKind::Http(_) => Kind::Http,
+            TriggerKind::Url(_) => Kind::Url,
+            TriggerKind::Schedule(_) => Kind::Schedule,
+            TriggerKind::Queue(_) => Kind::Queue,
+            TriggerKind::Stream(_) => Kind::Stream,
+            TriggerKind::Topic(_) => Kind::Topic,
+            TriggerKind::Bucket(_) => Kind::Bucket,
+            TriggerKind::Event(_) => Kind::Event,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::declared::named_ref;
-use super::decode::Cx;
+use super::decode::{Cx, Fields};
 use super::files::Files;
 use super::interp::Section;
 use super::model::*;
@@ -187,12 +187,9 @@ pub fn decode_tables(cx: &mut Cx, node: &Node) -> BTreeMap<String, Table> {
                 },
             );
         }
-        let point_in_time_recovery = f.flag(cx, "point_in_time_recovery").or_else(|| f.default("point_in_time_recovery")).unwrap_or_default();
-        let retain = f.flag(cx, "retain").or_else(|| f.default("retain")).unwrap_or_default();
-        let deletion_protection = f
-            .flag(cx, "deletion_protection")
-            .or_else(|| f.default("deletion_protection"))
-            .unwrap_or_default();
+        let point_in_time_recovery = f.flag_or_default(cx, "point_in_time_recovery");
+        let retain = f.flag_or_default(cx, "retain");
+        let deletion_protection = f.flag_or_default(cx, "deletion_protection");
         f.finish(cx);
         Some(Table {
             partition_key: pk?,
@@ -227,51 +224,41 @@ fn valid_index_name(s: &str) -> bool {
 
 // ---- queues, topics, buckets ----
 
+/// `fifo` and `content_based_deduplication` of a queue or a topic; the
+/// second needs the first.
+fn fifo(cx: &mut Cx, f: &mut Fields) -> (bool, bool) {
+    let fifo = f.flag_or_default(cx, "fifo");
+    let dedup = f.flag_or_default(cx, "content_based_deduplication");
+    if dedup && !fifo {
+        if let Some(k) = f.key("content_based_deduplication") {
+            cx.at("content_based_deduplication", |cx| {
+                cx.error(k.pos, "content-based deduplication needs `fifo: true`")
+            });
+        }
+    }
+    (fifo, dedup)
+}
+
 pub fn decode_queues(cx: &mut Cx, node: &Node) -> BTreeMap<String, Queue> {
     // Where each queue names its dead-letter queue, for the checks below.
     let mut dead_letter_locs: BTreeMap<String, Loc> = BTreeMap::new();
     let queues: Vec<(String, Queue)> = cx.named(node, "queue", |cx, key, n| {
         let loc = cx.loc(key.pos);
         let mut f = cx.fields(n, &vocab::QUEUE)?;
-        let fifo = f
-            .flag(cx, "fifo")
-            .or_else(|| f.default("fifo"))
-            .unwrap_or_default();
-        let content_based_deduplication = f
-            .flag(cx, "content_based_deduplication")
-            .or_else(|| f.default("content_based_deduplication"))
-            .unwrap_or_default();
-        if content_based_deduplication && !fifo {
-            let k = f.key("content_based_deduplication").expect("read above");
-            cx.at("content_based_deduplication", |cx| {
-                cx.error(k.pos, "content-based deduplication needs `fifo: true`")
-            });
-        }
+        let (fifo, content_based_deduplication) = fifo(cx, &mut f);
         let visibility_loc = f
             .get("visibility_timeout")
             .map(|n| cx.at("visibility_timeout", |cx| cx.loc(n.pos)));
-        let visibility_timeout = f
-            .duration(cx, "visibility_timeout")
-            .or_else(|| f.default_duration("visibility_timeout"))
-            .unwrap_or_default();
-        let retention = f
-            .duration(cx, "retention")
-            .or_else(|| f.default_duration("retention"))
-            .unwrap_or_default();
-        let delay = f
-            .duration(cx, "delay")
-            .or_else(|| f.default_duration("delay"))
-            .unwrap_or_default();
+        let visibility_timeout = f.duration_or_default(cx, "visibility_timeout");
+        let retention = f.duration_or_default(cx, "retention");
+        let delay = f.duration_or_default(cx, "delay");
         let dead_letter = f.opt(cx, "dead_letter", |cx, n| {
             let mut f = cx.fields(n, &vocab::DEAD_LETTER)?;
             let queue = f.req(cx, "queue", |cx, n| {
                 dead_letter_locs.insert(key.name.clone(), cx.loc(n.pos));
                 named_ref(cx, n, Section::Queues)
             });
-            let max_receives = f
-                .int(cx, "max_receives")
-                .or_else(|| f.default("max_receives"))
-                .unwrap_or_default();
+            let max_receives = f.int_or_default(cx, "max_receives");
             f.finish(cx);
             Some(DeadLetter {
                 queue: queue?,
@@ -326,20 +313,7 @@ pub fn decode_topics(cx: &mut Cx, node: &Node) -> BTreeMap<String, Topic> {
     cx.named(node, "topic", |cx, key, n| {
         let loc = cx.loc(key.pos);
         let mut f = cx.fields(n, &vocab::TOPIC)?;
-        let fifo = f
-            .flag(cx, "fifo")
-            .or_else(|| f.default("fifo"))
-            .unwrap_or_default();
-        let content_based_deduplication = f
-            .flag(cx, "content_based_deduplication")
-            .or_else(|| f.default("content_based_deduplication"))
-            .unwrap_or_default();
-        if content_based_deduplication && !fifo {
-            let k = f.key("content_based_deduplication").expect("read above");
-            cx.at("content_based_deduplication", |cx| {
-                cx.error(k.pos, "content-based deduplication needs `fifo: true`")
-            });
-        }
+        let (fifo, content_based_deduplication) = fifo(cx, &mut f);
         f.finish(cx);
         Some(Topic {
             loc,
@@ -355,14 +329,8 @@ pub fn decode_buckets(cx: &mut Cx, node: &Node) -> BTreeMap<String, Bucket> {
     cx.named(node, "bucket", |cx, key, n| {
         let loc = cx.loc(key.pos);
         let mut f = cx.fields(n, &vocab::BUCKET)?;
-        let versioned = f
-            .flag(cx, "versioned")
-            .or_else(|| f.default("versioned"))
-            .unwrap_or_default();
-        let retain = f
-            .flag(cx, "retain")
-            .or_else(|| f.default("retain"))
-            .unwrap_or_default();
+        let versioned = f.flag_or_default(cx, "versioned");
+        let retain = f.flag_or_default(cx, "retain");
         f.finish(cx);
         Some(Bucket {
             versioned,

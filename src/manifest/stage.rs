@@ -56,7 +56,7 @@ pub(super) fn decode_parameters(cx: &mut Cx, node: &Node) -> Option<Vec<(String,
             let default = f.opt(cx, "default", |cx, n| cx.string(n));
             let allowed = f.opt(cx, "allowed", |cx, n| cx.list(n, |cx, i| cx.string(i))).unwrap_or_default();
             let description = f.opt(cx, "description", |cx, n| cx.string(n));
-            let no_echo = f.flag(cx, "no_echo").or_else(|| f.default("no_echo")).unwrap_or_default();
+            let no_echo = f.flag_or_default(cx, "no_echo");
             if let (Some(d), false) = (&default, allowed.is_empty()) {
                 if !allowed.contains(d) {
                     let node = f.get("default").expect("default was read");
@@ -135,7 +135,7 @@ pub(super) fn decode_stages(cx: &mut Cx, node: &Node) -> Option<Vec<StageDecl>> 
             let parameters = parameters.unwrap_or_default();
             let defaults = f.opt(cx, "defaults", settings::defaults);
             let tags = f.opt(cx, "tags", |cx, n| Some(decode_tags(cx, n, "", &k.name))).unwrap_or_default();
-            let protected = f.flag(cx, "protected").or_else(|| f.default("protected")).unwrap_or_default();
+            let protected = f.flag_or_default(cx, "protected");
             let account = f.opt(cx, "account", account);
             let region = f.opt(cx, "region", region);
             f.finish(cx);

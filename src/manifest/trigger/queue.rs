@@ -52,10 +52,7 @@ pub(super) fn read(
         });
     }
     let max_concurrency = f.int(cx, "max_concurrency").map(|v| v as u32);
-    let report_batch_item_failures = f
-        .flag(cx, "report_batch_item_failures")
-        .or_else(|| f.default("report_batch_item_failures"))
-        .unwrap_or_default();
+    let report_batch_item_failures = f.flag_or_default(cx, "report_batch_item_failures");
     let filter = f.opt(cx, "filter", filters).unwrap_or_default();
     if let (Some(q), Some((consumer, timeout))) = (target, consumer) {
         let need = timeout.0 * 6;

@@ -18,10 +18,7 @@ pub(super) fn read(cx: &mut Cx, f: &mut Fields) -> Option<TriggerKind> {
         }
     });
     let payload = f.opt(cx, "payload", |cx, p| cx.tree(p));
-    let enabled = f
-        .flag(cx, "enabled")
-        .or_else(|| f.default("enabled"))
-        .unwrap_or_default();
+    let enabled = f.flag_or_default(cx, "enabled");
     schedule.map(|schedule| {
         TriggerKind::Schedule(ScheduleTrigger {
             schedule,

@@ -21,25 +21,16 @@ pub(super) fn read(cx: &mut Cx, f: &mut Fields, known: &Known) -> Option<Trigger
             _ => StartingPosition::Latest,
         })
         .unwrap_or(StartingPosition::Latest);
-    let batch_size = f
-        .int(cx, "batch_size")
-        .or_else(|| f.default("batch_size"))
-        .unwrap_or_default() as u32;
+    let batch_size = f.int_or_default(cx, "batch_size") as u32;
     let batch_window = f.duration(cx, "batch_window");
-    let bisect_on_error = f
-        .flag(cx, "bisect_on_error")
-        .or_else(|| f.default("bisect_on_error"))
-        .unwrap_or_default();
+    let bisect_on_error = f.flag_or_default(cx, "bisect_on_error");
     let retries = f.int(cx, "retries");
     let max_record_age = f.duration(cx, "max_record_age");
     let parallelization = f.int(cx, "parallelization").map(|v| v as u32);
     let on_failure = f.opt(cx, "on_failure", |cx, n| {
         destination(cx, n, &["queue", "topic"], known.declared)
     });
-    let report_batch_item_failures = f
-        .flag(cx, "report_batch_item_failures")
-        .or_else(|| f.default("report_batch_item_failures"))
-        .unwrap_or_default();
+    let report_batch_item_failures = f.flag_or_default(cx, "report_batch_item_failures");
     let filter = f.opt(cx, "filter", filters).unwrap_or_default();
     Some(TriggerKind::Stream(StreamTrigger {
         source: source?,

@@ -18,15 +18,9 @@ fn function_url(cx: &mut Cx, v: &Node) -> Option<FunctionUrl> {
         .word(cx, "auth")
         .or_else(|| f.default_word("auth"))
         .unwrap_or_default();
-    let public = f
-        .flag(cx, "public")
-        .or_else(|| f.default("public"))
-        .unwrap_or_default();
+    let public = f.flag_or_default(cx, "public");
     let cors = f.opt(cx, "cors", cors);
-    let stream = f
-        .flag(cx, "stream")
-        .or_else(|| f.default("stream"))
-        .unwrap_or_default();
+    let stream = f.flag_or_default(cx, "stream");
     if auth == "none" && !public {
         let at = f.get("auth").map(|n| n.pos).unwrap_or(f.pos);
         cx.at("auth", |cx| {
