@@ -665,6 +665,9 @@ impl<'n> Fields<'n> {
 
     /// Takes a key's value (the first one if it is duplicated).
     pub fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+        // Only the debug check that `key` is declared: the typed readers
+        // look their declaration up themselves, and `get` is on every read.
+        #[cfg(debug_assertions)]
         self.decl(key);
         self.asked.push(key);
         let mut found = None;

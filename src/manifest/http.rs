@@ -39,6 +39,8 @@ pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
     let strings = |cx: &mut Cx, n: &Node| cx.list(n, |cx, i| cx.nonempty(i));
     let origins = f.opt(cx, "origins", strings);
     let origins_invalid = origins.is_none() && f.written("origins");
+    // No `origins`: any origin, as API Gateway's and Lambda's CORS default;
+    // refused below together with credentials, which CORS forbids.
     let origins = origins.unwrap_or_else(|| vec!["*".to_string()]);
     let methods = f
         .opt(cx, "methods", |cx, n| {
