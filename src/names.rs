@@ -9,22 +9,36 @@ use sha2::{Digest, Sha256};
 
 /// `request-unicorn` -> `RequestUnicorn`.
 pub fn pascal(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
+    pascal_with(name, "")
+}
+
+/// `pascal(name)` followed by `suffix`, built in one allocation (logical IDs
+/// are made for every entry on every validation).
+fn pascal_with(name: &str, suffix: &str) -> String {
+    let mut out = String::with_capacity(name.len() + suffix.len());
     for part in name.split(['-', '_', '.', ' ', '/']) {
         let mut chars = part.chars();
-        if let Some(c) = chars.next() {
-            out.extend(c.to_uppercase());
-            out.push_str(chars.as_str());
+        match chars.next() {
+            Some(c) if c.is_ascii() => out.push(c.to_ascii_uppercase()),
+            Some(c) => out.extend(c.to_uppercase()),
+            None => continue,
         }
+        out.push_str(chars.as_str());
     }
+    out.push_str(suffix);
     out
 }
 
 /// The first `n` hex digits of the SHA-256 of `data`.
 pub fn short_hash(data: &[u8], n: usize) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(data);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    hex[..n.min(hex.len())].to_string()
+    digest
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .take(n)
+        .map(char::from)
+        .collect()
 }
 
 /// Logical IDs of one function's resources.
@@ -38,33 +52,40 @@ impl FunctionIds {
             p: pascal(function),
         }
     }
+    /// The function's PascalCase name followed by `suffix`.
+    fn with(&self, suffix: &str) -> String {
+        let mut id = String::with_capacity(self.p.len() + suffix.len());
+        id.push_str(&self.p);
+        id.push_str(suffix);
+        id
+    }
     pub fn function(&self) -> String {
-        format!("{}Function", self.p)
+        self.with("Function")
     }
     pub fn role(&self) -> String {
-        format!("{}Role", self.p)
+        self.with("Role")
     }
     pub fn log_group(&self) -> String {
-        format!("{}LogGroup", self.p)
+        self.with("LogGroup")
     }
     /// `hash` is the hash of the function's code and configuration.
     pub fn version(&self, hash: &str) -> String {
         format!("{}Version{}", self.p, hash)
     }
     pub fn alias(&self) -> String {
-        format!("{}Alias", self.p)
+        self.with("Alias")
     }
     pub fn url(&self) -> String {
-        format!("{}Url", self.p)
+        self.with("Url")
     }
     pub fn url_permission(&self) -> String {
-        format!("{}UrlPermission", self.p)
+        self.with("UrlPermission")
     }
     pub fn url_invoke_permission(&self) -> String {
-        format!("{}UrlInvokePermission", self.p)
+        self.with("UrlInvokePermission")
     }
     pub fn http_integration(&self) -> String {
-        format!("{}HttpIntegration", self.p)
+        self.with("HttpIntegration")
     }
     /// A route of the HTTP API: readable, with a hash of the route key so
     /// that `/a/{b}` and `/a/b` differ.
@@ -85,19 +106,19 @@ impl FunctionIds {
         format!("{}{}{}", self.p, kind, index)
     }
     pub fn event_invoke_config(&self) -> String {
-        format!("{}EventInvokeConfig", self.p)
+        self.with("EventInvokeConfig")
     }
     pub fn scalable_target(&self) -> String {
-        format!("{}ScalableTarget", self.p)
+        self.with("ScalableTarget")
     }
     pub fn scaling_policy(&self) -> String {
-        format!("{}ScalingPolicy", self.p)
+        self.with("ScalingPolicy")
     }
     pub fn deployment_group(&self) -> String {
-        format!("{}DeploymentGroup", self.p)
+        self.with("DeploymentGroup")
     }
     pub fn deployment_config(&self) -> String {
-        format!("{}DeploymentConfig", self.p)
+        self.with("DeploymentConfig")
     }
     /// `Errors`, `Throttles` or `Duration`.
     pub fn alarm(&self, metric: &str) -> String {
@@ -108,11 +129,11 @@ impl FunctionIds {
     }
     /// Stack output: the alias ARN.
     pub fn alias_output(&self) -> String {
-        format!("{}AliasArn", self.p)
+        self.with("AliasArn")
     }
     /// Stack output: the function URL.
     pub fn url_output(&self) -> String {
-        format!("{}FunctionUrl", self.p)
+        self.with("FunctionUrl")
     }
 }
 
@@ -126,35 +147,35 @@ fn pascal_route(route_key: &str) -> String {
 }
 
 pub fn table(name: &str) -> String {
-    format!("{}Table", pascal(name))
+    pascal_with(name, "Table")
 }
 pub fn queue(name: &str) -> String {
-    format!("{}Queue", pascal(name))
+    pascal_with(name, "Queue")
 }
 pub fn topic(name: &str) -> String {
-    format!("{}Topic", pascal(name))
+    pascal_with(name, "Topic")
 }
 pub fn bucket(name: &str) -> String {
-    format!("{}Bucket", pascal(name))
+    pascal_with(name, "Bucket")
 }
 pub fn bucket_policy(name: &str) -> String {
-    format!("{}BucketPolicy", pascal(name))
+    pascal_with(name, "BucketPolicy")
 }
 pub fn bus(name: &str) -> String {
-    format!("{}Bus", pascal(name))
+    pascal_with(name, "Bus")
 }
 pub fn layer(name: &str) -> String {
-    format!("{}Layer", pascal(name))
+    pascal_with(name, "Layer")
 }
 pub fn state_machine(name: &str) -> String {
-    format!("{}StateMachine", pascal(name))
+    pascal_with(name, "StateMachine")
 }
 pub fn state_machine_role(name: &str) -> String {
-    format!("{}StateMachineRole", pascal(name))
+    pascal_with(name, "StateMachineRole")
 }
 /// The role EventBridge uses to start a state machine from a trigger.
 pub fn state_machine_events_role(name: &str) -> String {
-    format!("{}StateMachineEventsRole", pascal(name))
+    pascal_with(name, "StateMachineEventsRole")
 }
 pub fn state_machine_trigger(name: &str, kind: &str, index: usize) -> String {
     format!("{}StateMachine{}{}", pascal(name), kind, index)

@@ -102,7 +102,8 @@ impl std::fmt::Display for Owner<'_> {
 
 /// Whether no key comes twice.
 fn all_distinct<'k>(keys: impl ExactSizeIterator<Item = &'k str>) -> bool {
-    let mut set = std::collections::HashSet::with_capacity(keys.len());
+    use foldhash::HashSetExt;
+    let mut set = foldhash::HashSet::with_capacity(keys.len());
     keys.into_iter().all(|k| set.insert(k))
 }
 

@@ -1,7 +1,9 @@
 //! The names each section declares, read from the keys as written before
 //! any section is decoded, and references to them by name.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::HashSet;
 
 use super::decode::{Cx, RefSite};
 use super::interp::{Ref, Section};
@@ -14,7 +16,7 @@ use crate::diagnostic::did_you_mean;
 #[derive(Default, Debug)]
 pub struct Declared {
     pub names: BTreeMap<Section, Vec<String>>,
-    index: HashSet<(Section, String)>,
+    index: BTreeMap<Section, HashSet<String>>,
     /// Tables with a `stream` key, even one with an invalid value.
     stream_tables: HashSet<String>,
     /// Whether `http.jwt` is written, even with errors.
@@ -28,7 +30,7 @@ pub struct Declared {
 impl Declared {
     pub fn read(root: &[(Key, Node)]) -> Declared {
         let mut names = BTreeMap::new();
-        let mut broken = HashSet::new();
+        let mut broken = HashSet::default();
         for section in [
             Section::Tables,
             Section::Queues,
@@ -54,7 +56,7 @@ impl Declared {
         }
         let index = names
             .iter()
-            .flat_map(|(s, ns)| ns.iter().map(move |n| (*s, n.clone())))
+            .map(|(s, ns)| (*s, ns.iter().cloned().collect()))
             .collect();
         let section = |key: &str| {
             root.iter()
@@ -93,7 +95,7 @@ impl Declared {
     }
 
     pub fn has(&self, section: Section, name: &str) -> bool {
-        self.index.contains(&(section, name.to_string()))
+        self.index.get(&section).is_some_and(|s| s.contains(name))
     }
 
     pub fn list(&self, section: Section) -> &[String] {

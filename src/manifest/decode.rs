@@ -466,11 +466,12 @@ impl<'a> Cx<'a> {
     pub fn check_duplicate_keys(&mut self, node: &Node) {
         match &node.value {
             Value::Map(entries) => {
+                use foldhash::HashMapExt;
                 // Small mappings (nearly all of them) are compared pairwise;
                 // a set only pays for itself on long ones.
-                let mut first_at: Option<std::collections::HashMap<&str, u32>> = (entries.len()
+                let mut first_at: Option<foldhash::HashMap<&str, u32>> = (entries.len()
                     > SMALL_MAP)
-                    .then(|| std::collections::HashMap::with_capacity(entries.len()));
+                    .then(|| foldhash::HashMap::with_capacity(entries.len()));
                 for (i, (k, v)) in entries.iter().enumerate() {
                     let first = match &mut first_at {
                         Some(seen) => match seen.get(k.name.as_str()) {
@@ -669,7 +670,11 @@ impl<'n> Fields<'n> {
         // look their declaration up themselves, and `get` is on every read.
         #[cfg(debug_assertions)]
         self.decl(key);
-        self.asked.push(key);
+        // With a shape, the known keys are the declared ones; what was asked
+        // matters only to the debug check in `finish`.
+        if self.shape.is_none() || cfg!(debug_assertions) {
+            self.asked.push(key);
+        }
         let mut found = None;
         for (i, (k, v)) in self.entries.iter().enumerate() {
             if k.name == key {
@@ -704,9 +709,11 @@ impl<'n> Fields<'n> {
     /// set it, and rules that read its default would report a consequence
     /// of that error.
     pub fn written(&self, key: &str) -> bool {
+        // A declared key is itself, not a misspelling of another.
         self.has(key)
             || self
                 .unused()
+                .filter(|k| self.shape.is_none_or(|s| s.key(&k.name).is_none()))
                 .any(|k| did_you_mean(&k.name, [key]).is_some())
     }
 

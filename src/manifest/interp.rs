@@ -276,8 +276,18 @@ const ROOTS: [&str; 13] = [
     "http",
 ];
 
+/// A reference as written, `${body}`, for messages (rendered only when one
+/// is reported).
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${{{}}}", self.0)
+    }
+}
+
 fn parse_ref(body: &str) -> Result<Ref, (String, Option<String>)> {
-    let shown = format!("${{{body}}}");
+    let shown = Shown(body);
     let segs: Vec<&str> = body.split('.').collect();
     let bad_shape = |expected: &str| {
         (

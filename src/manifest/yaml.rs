@@ -478,7 +478,12 @@ fn binary(text: &str) -> Result<Value, String> {
 }
 
 fn yaml_trim(s: &str) -> &str {
-    s.trim_matches([' ', '\t', '\r', '\n'])
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        // Nearly every scalar: nothing to trim.
+        (Some(a), Some(z)) if !blank(a) && !blank(z) => s,
+        _ => s.trim_matches([' ', '\t', '\r', '\n']),
+    }
 }
 
 fn yaml11_bool(t: &str) -> Option<bool> {
