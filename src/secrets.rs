@@ -191,7 +191,7 @@ mod tests {
         Secret {
             source,
             loc: Loc {
-                file: "ferry.yaml".into(),
+                file: std::path::Path::new("ferry.yaml").into(),
                 path: String::new(),
                 pos: Default::default(),
             },

@@ -225,7 +225,7 @@ pub fn resolve_functions(
                 runtime: f.runtime.id(),
             }),
             Err(e) => diags.push(Diagnostic {
-                file: f.loc.file.clone(),
+                file: f.loc.file.to_path_buf(),
                 path: format!("{}.{}", f.loc.path, e.key),
                 pos: f.loc.pos,
                 message: e.message,

@@ -255,7 +255,7 @@ pub fn warnings(app: &App) -> Vec<Diagnostic> {
         .values()
         .flat_map(|f| &f.access.wildcards)
         .map(|loc| Diagnostic {
-            file: loc.file.clone(),
+            file: loc.file.to_path_buf(),
             path: loc.path.clone(),
             pos: loc.pos,
             message:

@@ -54,6 +54,8 @@ pub struct RefSite {
 pub struct Cx<'a> {
     pub src: &'a str,
     pub file: PathBuf,
+    /// `file`, shared by every `Loc` made here.
+    loc_file: std::sync::Arc<std::path::Path>,
     /// The key path as it is printed, grown and cut back by `at`.
     path: String,
     pub diags: Vec<Diagnostic>,
@@ -64,6 +66,7 @@ impl<'a> Cx<'a> {
     pub fn new(src: &'a str, file: PathBuf) -> Self {
         Cx {
             src,
+            loc_file: file.as_path().into(),
             file,
             path: String::new(),
             diags: Vec::new(),
@@ -96,7 +99,7 @@ impl<'a> Cx<'a> {
     /// A place to remember for checks made after decoding.
     pub fn loc(&self, pos: Pos) -> Loc {
         Loc {
-            file: self.file.clone(),
+            file: self.loc_file.clone(),
             path: self.path(),
             pos,
         }
@@ -114,7 +117,7 @@ impl<'a> Cx<'a> {
 
     pub fn report(&mut self, loc: &Loc, message: impl Into<String>, hint: Option<String>) {
         self.diags.push(Diagnostic {
-            file: loc.file.clone(),
+            file: loc.file.to_path_buf(),
             path: loc.path.clone(),
             pos: loc.pos,
             message: message.into(),

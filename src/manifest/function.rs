@@ -22,8 +22,9 @@ use super::yaml::{Node, Value};
 pub fn decode_functions(cx: &mut Cx, node: &Node, known: &Known) -> BTreeMap<String, Function> {
     cx.named(node, "function", |cx, key, n| {
         let loc = cx.loc(key.pos);
-        let full = format!("{}-{}-{}", known.app, known.stage, key.name);
-        if full.len() > 64 && !known.app.is_empty() {
+        let length = known.app.len() + known.stage.len() + key.name.len() + 2;
+        if length > 64 && !known.app.is_empty() {
+            let full = format!("{}-{}-{}", known.app, known.stage, key.name);
             cx.error_hint(
                 key.pos,
                 format!("the function name `{full}` has {} characters; Lambda allows 64", full.len()),

@@ -14,7 +14,8 @@ use super::yaml::Pos;
 /// A place in a source file, kept for checks and messages after decoding.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loc {
-    pub file: PathBuf,
+    /// Shared by every `Loc` of one file (a reference count, not a copy).
+    pub file: std::sync::Arc<std::path::Path>,
     pub path: String,
     pub pos: Pos,
 }
