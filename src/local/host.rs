@@ -39,7 +39,16 @@ pub fn build(
     if quiet {
         cmd.arg("-q");
     }
-    build::select(&mut cmd, jobs.iter());
+    // The whole workspace selected, only the functions' binaries built:
+    // dependencies get the features the workspace unifies, as in `cargo
+    // build` and `cargo test` at its root, so that their cache is shared.
+    // `-p PACKAGE` would resolve features for that package alone and, in a
+    // workspace whose members enable different features, rebuild much of
+    // the dependency graph for each function.
+    cmd.arg("--workspace");
+    for b in bins(&jobs) {
+        cmd.arg("--bin").arg(b);
+    }
     let run_cargo = |source: std::io::Error| Error::RunCargo {
         cargo: cargo.clone(),
         source,
@@ -76,6 +85,14 @@ pub fn build(
         out.insert(j.function.clone(), found);
     }
     Ok(out)
+}
+
+/// The binary targets of `jobs`, once each.
+fn bins(jobs: &[build::Job]) -> Vec<&str> {
+    let mut bins: Vec<&str> = jobs.iter().map(|j| j.bin.as_str()).collect();
+    bins.sort_unstable();
+    bins.dedup();
+    bins
 }
 
 /// Whether a cargo package id (`path+file:///w/api#0.1.0`,
