@@ -45,9 +45,15 @@ pub fn build(
     // `-p PACKAGE` would resolve features for that package alone and, in a
     // workspace whose members enable different features, rebuild much of
     // the dependency graph for each function.
-    cmd.arg("--workspace");
-    for b in bins(&jobs) {
-        cmd.arg("--bin").arg(b);
+    // A binary name that two members share would make both write the same
+    // file: then the functions' packages are named instead.
+    if bins_are_unique(&ws, &jobs) {
+        cmd.arg("--workspace");
+        for b in bins(&jobs) {
+            cmd.arg("--bin").arg(b);
+        }
+    } else {
+        build::select(&mut cmd, jobs.iter());
     }
     let run_cargo = |source: std::io::Error| Error::RunCargo {
         cargo: cargo.clone(),
@@ -87,6 +93,16 @@ pub fn build(
     Ok(out)
 }
 
+/// Whether no member of the workspace has a binary of the same name as a
+/// job's but another package (`--workspace --bin NAME` would build both).
+fn bins_are_unique(ws: &build::workspace::Workspace, jobs: &[build::Job]) -> bool {
+    jobs.iter().all(|j| {
+        ws.packages
+            .iter()
+            .all(|p| p.name == j.package || !p.bins.contains(&j.bin))
+    })
+}
+
 /// The binary targets of `jobs`, once each.
 fn bins(jobs: &[build::Job]) -> Vec<&str> {
     let mut bins: Vec<&str> = jobs.iter().map(|j| j.bin.as_str()).collect();
@@ -122,5 +138,43 @@ mod tests {
         assert!(package_matches("api 0.1.0 (path+file:///w/api)", "api"));
         assert!(!package_matches("path+file:///w/api#0.1.0", "ap"));
         assert!(!package_matches("path+file:///w/x#other@0.1.0", "api"));
+    }
+
+    #[test]
+    fn a_binary_name_two_members_share_is_not_unique() {
+        use crate::build::workspace::{Package, Workspace};
+        use crate::manifest::model::Architecture;
+        let package = |name: &str, bins: &[&str]| Package {
+            name: name.into(),
+            bins: bins.iter().map(|b| b.to_string()).collect(),
+            dir: PathBuf::from(name),
+        };
+        let job = |package: &str, bin: &str| build::Job {
+            function: bin.into(),
+            package: package.into(),
+            bin: bin.into(),
+            arch: Architecture::Arm64,
+            glibc: (2, 34),
+            runtime: "provided.al2023",
+        };
+        let ws = |packages| Workspace {
+            root: PathBuf::from("/w"),
+            target_dir: PathBuf::from("/w/target"),
+            packages,
+        };
+        let jobs = [job("api", "api"), job("worker", "worker")];
+        let distinct = ws(vec![
+            package("api", &["api"]),
+            package("worker", &["worker"]),
+            package("tools", &["migrate"]),
+        ]);
+        assert!(bins_are_unique(&distinct, &jobs));
+        let shared = ws(vec![
+            package("api", &["api"]),
+            package("worker", &["worker"]),
+            package("tools", &["api"]),
+        ]);
+        assert!(!bins_are_unique(&shared, &jobs));
+        assert_eq!(bins(&[job("a", "x"), job("b", "x")]), ["x"]);
     }
 }
