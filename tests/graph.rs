@@ -13,7 +13,7 @@ fn example(name: &str) -> ferry::manifest::model::App {
     .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
-const EXAMPLES: [&str; 3] = ["wild-rydes", "sqs-worker", "step-functions"];
+const EXAMPLES: [&str; 4] = ["wild-rydes", "sqs-worker", "step-functions", "products"];
 
 #[test]
 fn mermaid_and_dot_of_the_examples() {
