@@ -40,12 +40,15 @@ const TOP_KEYS_HINT: &str =
 /// tags over the app's (`lower`).
 pub fn decode_app(
     cx: &mut Cx,
-    root: &Node,
+    doc: &yaml::Document,
     stage: &str,
     files: &dyn Files,
     extra: &mut ExtraSources,
 ) -> Option<(App, Declared)> {
-    cx.check_duplicate_keys(root);
+    let root = &doc.root;
+    if doc.duplicate_keys {
+        cx.check_duplicate_keys(root);
+    }
     let entries = top_level(cx, root)?;
     let declared = Declared::read(entries);
     let base_dir = cx.file.parent().map(Path::to_path_buf).unwrap_or_default();

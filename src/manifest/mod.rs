@@ -88,8 +88,8 @@ pub fn load_str(
     let mut sources = Sources::default();
     sources.insert(path.to_path_buf(), text.to_string());
     let mut cx = decode::Cx::new(text, path.to_path_buf());
-    let root = match yaml::parse(text) {
-        Ok(root) => root,
+    let doc = match yaml::parse_document(text) {
+        Ok(doc) => doc,
         Err(e) => {
             let (message, hint) = if text.trim().is_empty() {
                 ("the manifest is empty".to_string(), None)
@@ -104,7 +104,7 @@ pub fn load_str(
         }
     };
     let mut extra = Vec::new();
-    let decoded = app::decode_app(&mut cx, &root, stage, files, &mut extra);
+    let decoded = app::decode_app(&mut cx, &doc, stage, files, &mut extra);
     if let Some((app, declared)) = &decoded {
         check::check(&mut cx, app, declared);
     }

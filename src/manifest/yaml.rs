@@ -111,6 +111,19 @@ pub struct SyntaxError {
 
 /// Parses one YAML document into a spanned tree.
 pub fn parse(src: &str) -> Result<Node, SyntaxError> {
+    parse_document(src).map(|d| d.root)
+}
+
+/// A parsed document: its tree, and whether some mapping in it has a key
+/// twice (found while each mapping is built, so that validation walks the
+/// tree for the places only when there is something to report).
+pub struct Document {
+    pub root: Node,
+    pub duplicate_keys: bool,
+}
+
+/// Parses one YAML document into a spanned tree, noting duplicate keys.
+pub fn parse_document(src: &str) -> Result<Document, SyntaxError> {
     parse_once(src).map_err(|e| closer_to_the_cause(src, e))
 }
 
@@ -142,7 +155,8 @@ enum Items {
 
 /// Reads the parser's events into a tree: collections on a stack, anchored
 /// values kept (with their size) for the aliases that copy them.
-fn parse_once(src: &str) -> Result<Node, SyntaxError> {
+fn parse_once(src: &str) -> Result<Document, SyntaxError> {
+    let mut duplicate_keys = false;
     let mut options = granit_parser::Options::default();
     options.emit_comments = false;
     let mut parser = granit_parser::Parser::new_from_str_with_options(src, options);
@@ -226,13 +240,17 @@ fn parse_once(src: &str) -> Result<Node, SyntaxError> {
                     Items::Seq(items) => Value::Seq(items),
                     Items::Map {
                         entries, merges, ..
-                    } => Value::Map(merge(entries, merges).map_err(|p| {
-                        error_at(
-                            src,
-                            p,
-                            "a merge key `<<` takes a mapping or a list of mappings",
-                        )
-                    })?),
+                    } => {
+                        let entries = merge(entries, merges).map_err(|p| {
+                            error_at(
+                                src,
+                                p,
+                                "a merge key `<<` takes a mapping or a list of mappings",
+                            )
+                        })?;
+                        duplicate_keys = duplicate_keys || has_duplicate_key(&entries);
+                        Value::Map(entries)
+                    }
                 };
                 let node = Node {
                     value,
@@ -275,10 +293,28 @@ fn parse_once(src: &str) -> Result<Node, SyntaxError> {
         }
     }
     // A document of nothing (or only comments) is null, placed where it ends.
-    Ok(root.unwrap_or(Node {
+    let root = root.unwrap_or(Node {
         value: Value::Null,
         pos: end,
-    }))
+    });
+    Ok(Document {
+        root,
+        duplicate_keys,
+    })
+}
+
+/// Whether a key comes twice in one mapping: pairwise in small mappings (nearly
+/// all), with a set in long ones.
+fn has_duplicate_key(entries: &[(Key, Node)]) -> bool {
+    if entries.len() <= 16 {
+        entries
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| entries[..i].iter().any(|(o, _)| o.name == k.name))
+    } else {
+        let mut seen = foldhash::HashSet::default();
+        !entries.iter().all(|(k, _)| seen.insert(k.name.as_str()))
+    }
 }
 
 /// An alias's copy stands where the alias is: every value and key in it
@@ -751,6 +787,20 @@ mod tests {
         assert!(e.pos.offset > 0, "{e:?}");
         assert_eq!(offset_at("ab\ncd", 2, 2), 4);
         assert_eq!(offset_at("ab\ncd", 9, 9), 5);
+    }
+
+    #[test]
+    fn duplicate_keys_are_noted_in_short_long_and_nested_mappings() {
+        let dup = |src: &str| parse_document(src).unwrap().duplicate_keys;
+        assert!(!dup("a: 1\nb: 2\n"));
+        assert!(dup("a: 1\nb: 2\na: 3\n"));
+        let long: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(!dup(&long));
+        assert!(dup(&format!("{long}k7: again\n")));
+        assert!(dup("list:\n  - { x: 1, y: 2 }\n  - { x: 1, x: 2 }\n"));
+        assert!(!dup("list:\n  - { x: 1, y: 2 }\n  - { x: 1, y: 2 }\n"));
+        // A merged key is overridden, not duplicated.
+        assert!(!dup("base: &b { x: 1 }\nc:\n  <<: *b\n  x: 2\n"));
     }
 
     #[test]
