@@ -392,12 +392,17 @@ pub fn select<'a>(cmd: &mut Command, jobs: impl Iterator<Item = &'a Job> + Clone
     for p in packages {
         cmd.arg("-p").arg(p);
     }
+    for b in bins(jobs) {
+        cmd.arg("--bin").arg(b);
+    }
+}
+
+/// The binary targets of `jobs`, once each.
+pub fn bins<'a>(jobs: impl Iterator<Item = &'a Job>) -> Vec<&'a str> {
     let mut bins: Vec<&str> = jobs.map(|j| j.bin.as_str()).collect();
     bins.sort_unstable();
     bins.dedup();
-    for b in bins {
-        cmd.arg("--bin").arg(b);
-    }
+    bins
 }
 
 fn cargo_build(

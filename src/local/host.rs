@@ -49,7 +49,7 @@ pub fn build(
     // file: then the functions' packages are named instead.
     if bins_are_unique(&ws, &jobs) {
         cmd.arg("--workspace");
-        for b in bins(&jobs) {
+        for b in build::bins(jobs.iter()) {
             cmd.arg("--bin").arg(b);
         }
     } else {
@@ -101,14 +101,6 @@ fn bins_are_unique(ws: &build::workspace::Workspace, jobs: &[build::Job]) -> boo
             .iter()
             .all(|p| p.name == j.package || !p.bins.contains(&j.bin))
     })
-}
-
-/// The binary targets of `jobs`, once each.
-fn bins(jobs: &[build::Job]) -> Vec<&str> {
-    let mut bins: Vec<&str> = jobs.iter().map(|j| j.bin.as_str()).collect();
-    bins.sort_unstable();
-    bins.dedup();
-    bins
 }
 
 /// Whether a cargo package id (`path+file:///w/api#0.1.0`,
@@ -175,6 +167,6 @@ mod tests {
             package("tools", &["api"]),
         ]);
         assert!(!bins_are_unique(&shared, &jobs));
-        assert_eq!(bins(&[job("a", "x"), job("b", "x")]), ["x"]);
+        assert_eq!(build::bins([job("a", "x"), job("b", "x")].iter()), ["x"]);
     }
 }

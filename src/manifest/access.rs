@@ -115,7 +115,8 @@ fn policy_wildcards(cx: &mut Cx, statement: &Node) -> Vec<Loc> {
 }
 
 /// `*`, or an ARN with `*` for its service, region or account, or for the
-/// whole of its resource part.
+/// whole of its resource part. Used only to warn about a statement the user
+/// wrote in `access.policies`; it grants nothing.
 fn broad_resource(s: &str) -> bool {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     s == "*"

@@ -274,7 +274,7 @@ struct Staged {
 /// values, protection and tags over the app's.
 fn lower(cx: &Cx, read: Read, selected: Selected, staged: Staged, stage: &str) -> App {
     App {
-        manifest: cx.file.clone(),
+        manifest: cx.file.to_path_buf(),
         name: read.name.unwrap_or_default(),
         stage: stage.to_string(),
         region: selected.region.or(read.region),

@@ -53,9 +53,8 @@ pub struct RefSite {
 
 pub struct Cx<'a> {
     pub src: &'a str,
-    pub file: PathBuf,
-    /// `file`, shared by every `Loc` made here.
-    loc_file: std::sync::Arc<std::path::Path>,
+    /// Shared by every `Loc` made here.
+    pub file: std::sync::Arc<std::path::Path>,
     /// The key path as it is printed, grown and cut back by `at`.
     path: String,
     pub diags: Vec<Diagnostic>,
@@ -66,8 +65,7 @@ impl<'a> Cx<'a> {
     pub fn new(src: &'a str, file: PathBuf) -> Self {
         Cx {
             src,
-            loc_file: file.as_path().into(),
-            file,
+            file: file.into(),
             path: String::new(),
             diags: Vec::new(),
             refs: Vec::new(),
@@ -99,7 +97,7 @@ impl<'a> Cx<'a> {
     /// A place to remember for checks made after decoding.
     pub fn loc(&self, pos: Pos) -> Loc {
         Loc {
-            file: self.loc_file.clone(),
+            file: self.file.clone(),
             path: self.path(),
             pos,
         }
@@ -473,7 +471,7 @@ impl<'a> Cx<'a> {
                 // Small mappings (nearly all of them) are compared pairwise;
                 // a set only pays for itself on long ones.
                 let mut first_at: Option<foldhash::HashMap<&str, u32>> = (entries.len()
-                    > SMALL_MAP)
+                    > super::yaml::SMALL_MAP)
                     .then(|| foldhash::HashMap::with_capacity(entries.len()));
                 for (i, (k, v)) in entries.iter().enumerate() {
                     let first = match &mut first_at {
@@ -531,9 +529,6 @@ fn push_index(path: &mut String, i: usize) {
     path.extend(digits[at..].iter().map(|&d| char::from(d)));
     path.push(']');
 }
-
-/// Up to this many keys, duplicates are found by comparing keys pairwise.
-const SMALL_MAP: usize = 16;
 
 /// Whether a value is a mapping or a list with something in it.
 fn has_children(node: &Node) -> bool {

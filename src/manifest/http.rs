@@ -46,6 +46,9 @@ pub fn cors(cx: &mut Cx, node: &Node) -> Option<Cors> {
         .opt(cx, "methods", |cx, n| {
             cx.list(n, |cx, i| {
                 let s = cx.string(i)?;
+                // `*` is CORS's own word for every method (API Gateway's
+                // AllowMethods takes it); it allows preflight answers, it
+                // grants nothing.
                 let ok = s == "*" || HttpMethod::ALL.iter().any(|(m, _)| *m == s && *m != "ANY");
                 if !ok {
                     cx.error_hint(

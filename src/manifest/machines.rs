@@ -111,11 +111,12 @@ fn definition_file(
         .parent()
         .map(|p| p.join(&rel))
         .unwrap_or_else(|| PathBuf::from(&rel));
-    let parsed = yaml::parse(&text);
+    let parsed = yaml::parse_document(&text);
     extra.push((shown.clone(), text.clone()));
     let mut inner = Cx::new(&text, shown);
     let tree = match parsed {
-        Ok(root) => {
+        Ok(doc) => {
+            let root = &doc.root;
             if root.as_map().is_none() {
                 inner.error(
                     root.pos,
@@ -126,8 +127,10 @@ fn definition_file(
                 );
                 None
             } else {
-                inner.check_duplicate_keys(&root);
-                inner.tree(&root)
+                if doc.duplicate_keys {
+                    inner.check_duplicate_keys(root);
+                }
+                inner.tree(root)
             }
         }
         Err(e) => {

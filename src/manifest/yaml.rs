@@ -303,10 +303,14 @@ fn parse_once(src: &str) -> Result<Document, SyntaxError> {
     })
 }
 
+/// Up to this many keys, duplicates are found by comparing keys pairwise (a
+/// set only pays for itself on longer mappings).
+pub const SMALL_MAP: usize = 16;
+
 /// Whether a key comes twice in one mapping: pairwise in small mappings (nearly
 /// all), with a set in long ones.
 fn has_duplicate_key(entries: &[(Key, Node)]) -> bool {
-    if entries.len() <= 16 {
+    if entries.len() <= SMALL_MAP {
         entries
             .iter()
             .enumerate()
@@ -514,12 +518,7 @@ fn binary(text: &str) -> Result<Value, String> {
 }
 
 fn yaml_trim(s: &str) -> &str {
-    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        // Nearly every scalar: nothing to trim.
-        (Some(a), Some(z)) if !blank(a) && !blank(z) => s,
-        _ => s.trim_matches([' ', '\t', '\r', '\n']),
-    }
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
 }
 
 fn yaml11_bool(t: &str) -> Option<bool> {
